@@ -1,0 +1,43 @@
+/**
+ * Wires the services shared by the server and the CLI: warehouse, checkpoint
+ * registry, run manager and the characterization worker thread.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CharacterizationWorker } from './engine/characterize/characterization-worker.js';
+import type { AppConfig } from './config.js';
+import type { AppServices } from './resolvers/context.js';
+import { CharacterizationService } from './services/characterization-service.js';
+import { CheckpointRegistry } from './services/checkpoint-registry.js';
+import { RunManager } from './services/run-manager.js';
+import { Warehouse } from './warehouse/index.js';
+
+export interface App {
+  services: AppServices;
+  /** stops the worker thread and closes the warehouse */
+  close(): Promise<void>;
+}
+
+export const DEMO_MODELS = ['base', 'sft', 'rl'] as const;
+
+export async function createApp(config: AppConfig, options: { registerDemo?: boolean } = {}): Promise<App> {
+  const warehouse = await Warehouse.open(config.warehousePath);
+  let worker: Promise<CharacterizationWorker> | undefined;
+  const registry = new CheckpointRegistry(warehouse, config.modelRoots);
+  const runs = new RunManager(warehouse);
+  const characterizations = new CharacterizationService(warehouse, registry, runs, () => (worker ??= CharacterizationWorker.create()));
+  const services: AppServices = { warehouse, registry, runs, characterizations };
+  if (options.registerDemo ?? true) {
+    for (const model of DEMO_MODELS) {
+      const dir = join(config.demoDir, model);
+      if (existsSync(join(dir, 'config.json'))) await registry.register(dir, `demo/${model}`);
+    }
+  }
+  return {
+    services,
+    async close() {
+      if (worker) await (await worker).release();
+      warehouse.closeSync();
+    },
+  };
+}

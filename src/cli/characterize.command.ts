@@ -1,0 +1,66 @@
+/** `frankenscope characterize`: the update characterization from a terminal. */
+import { SingleBar, Presets } from 'cli-progress';
+import { dirname, resolve } from 'node:path';
+import { createApp } from '../app.js';
+import type { AppConfig } from '../config.js';
+import { toLayerUpdates } from '../resolvers/characterization.mapping.js';
+import { renderTable } from './format.js';
+
+export interface CharacterizeCliOptions {
+  base: string;
+  sft: string;
+  rl: string;
+  weightFilter?: string;
+  topK?: number;
+  layerCuts?: number[];
+  json?: boolean;
+}
+
+export async function characterizeCommand(config: AppConfig, opts: CharacterizeCliOptions): Promise<void> {
+  const dirs = { base: resolve(opts.base), sft: resolve(opts.sft), rl: resolve(opts.rl) };
+  // a terminal user may point anywhere they can read: their directories join the allowed roots
+  const roots = [...config.modelRoots, ...Object.values(dirs).map((d) => dirname(d))];
+  const app = await createApp({ ...config, modelRoots: roots }, { registerDemo: false });
+  const bar = new SingleBar({ format: 'characterize [{bar}] {percentage}% | {value}/{total} tensors | {tensor}', hideCursor: true }, Presets.shades_classic);
+  try {
+    const { registry, characterizations, warehouse, runs } = app.services;
+    const ids: Record<string, string> = {};
+    for (const role of ['base', 'sft', 'rl'] as const) {
+      const row = await registry.register(dirs[role], `cli/${role}/${dirs[role].split('/').slice(-2).join('/')}`.slice(0, 128));
+      ids[role] = row.id;
+    }
+    const handle = await characterizations.start({
+      base: ids.base!, sft: ids.sft!, rl: ids.rl!,
+      options: { weightFilter: opts.weightFilter, topK: opts.topK, layerCuts: opts.layerCuts },
+    });
+    if (!opts.json && !handle.cached && process.stderr.isTTY) bar.start(100, 0, { tensor: '' });
+    const ticker = setInterval(() => {
+      const live = runs.liveProgress(handle.runId);
+      if (live && process.stderr.isTTY && !opts.json) bar.update(Math.round(live.progress * 100), { tensor: live.message ?? '' });
+    }, 200);
+    await handle.settled;
+    clearInterval(ticker);
+    bar.stop();
+    const [run] = await warehouse.getRuns([handle.runId]);
+    if (!run || run.status !== 'DONE') throw new Error(`characterization failed: ${run?.error ?? 'unknown error'}`);
+    const [layerRows] = await warehouse.layerStats([handle.runId]);
+    const layers = toLayerUpdates(layerRows ?? []);
+    if (opts.json) {
+      process.stdout.write(JSON.stringify({ runId: handle.runId, cached: handle.cached, layers }, null, 2) + '\n');
+      return;
+    }
+    process.stdout.write(`run ${handle.runId}${handle.cached ? ' (from the warehouse)' : ''}\n`);
+    process.stdout.write(
+      renderTable(
+        ['layer', 'section', 'region', 'n', 'SFT fro', 'RL fro', 'SFT rel', 'RL rel', 'SFT eff.rank', 'RL eff.rank', 'RL stable rank', 'cos', 'overlap'],
+        layers.map((l) => [
+          l.index, l.section, l.region ?? '', l.tensorCount, l.sft.froNorm, l.rl.froNorm, l.sft.relativeNorm, l.rl.relativeNorm,
+          l.sft.effectiveRank, l.rl.effectiveRank, l.rl.stableRank, l.cosine, l.subspaceOverlap,
+        ]),
+      ) + '\n',
+    );
+  } finally {
+    bar.stop();
+    await app.close();
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * `characterize`: the weight-update characterization of METHOD.md section 2
+ * for a Base / IN (SFT) / RL trio, one tensor at a time so that peak memory
+ * stays near a handful of tensors whatever the checkpoint's size.
+ */
+import { countBlocks, defaultLayerCuts, isCharacterized, placeTensor, regionOf, validateLayerCuts } from '../layout.js';
+import { aggregateGroups, aggregateLayers, type GroupAggregate, type LayerAggregate, type TensorUpdate } from './aggregate.js';
+import { cosine, subspaceOverlap, sumOfSquares, updateStats } from './metrics.js';
+
+/** What characterize needs from a checkpoint (the safetensors-backed Checkpoint satisfies it). */
+export interface TensorSource {
+  readonly dir: string;
+  readonly tensors: ReadonlyMap<string, { shape: number[] }>;
+  readFloat32(name: string): Promise<Float32Array>;
+}
+
+/** What characterize needs from the spectral solver. */
+export interface SpectrumProvider {
+  spectrum(a: Float32Array, rows: number, cols: number, options?: { leftVectors?: number }): Promise<{
+    values: Float64Array;
+    left?: Float64Array;
+    leftCount: number;
+  }>;
+}
+
+export interface CharacterizeOptions {
+  /** keep only tensors whose name contains this substring (the reference's --weight-filter) */
+  weightFilter?: string | null;
+  /** leading singular values kept and used for log volume and subspace overlap (default 50) */
+  topK?: number;
+  /** region cuts over 0-based LLM layers (default floor(N/3), floor(2N/3)) */
+  layerCuts?: readonly number[] | null;
+}
+
+export interface CharacterizeProgress {
+  done: number;
+  total: number;
+  tensor: string;
+}
+
+export interface CharacterizationResult {
+  tensors: TensorUpdate[];
+  layers: LayerAggregate[];
+  groups: GroupAggregate[];
+  /** the options actually applied, defaults filled in */
+  applied: { weightFilter: string | null; topK: number; layerCuts: [number, number] };
+}
+
+/** Raised when the three checkpoints do not hold the same tensors with the same shapes. */
+export class TrioMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrioMismatchError';
+  }
+}
+
+/** Thrown from characterize when its signal is aborted between tensors. */
+export class CancelledError extends Error {
+  constructor() {
+    super('characterization cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+/** The tensors a characterization will visit, in order, after checking the trio matches. */
+export function plannedTensors(base: TensorSource, sft: TensorSource, rl: TensorSource, weightFilter?: string | null): string[] {
+  const names: string[] = [];
+  for (const [name, info] of sft.tensors) {
+    if (!isCharacterized(name, info.shape)) continue;
+    if (weightFilter && !name.includes(weightFilter)) continue;
+    for (const [label, other] of [['base', base], ['rl', rl]] as const) {
+      const o = other.tensors.get(name);
+      if (!o) throw new TrioMismatchError(`tensor '${name}' is in the SFT checkpoint but missing from the ${label} checkpoint (${other.dir})`);
+      if (o.shape.join('x') !== info.shape.join('x')) {
+        throw new TrioMismatchError(`tensor '${name}' has shape [${o.shape}] in the ${label} checkpoint but [${info.shape}] in the SFT checkpoint`);
+      }
+    }
+    names.push(name);
+  }
+  return names.sort();
+}
+
+function subtract(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]! - b[i]!;
+  return out;
+}
+
+/**
+ * Runs the characterization. dSFT = SFT - Base, dRL = RL - SFT, both in
+ * float32; tensors of rank >= 3 are flattened to (shape[0], rest).
+ */
+export async function characterize(
+  trio: { base: TensorSource; sft: TensorSource; rl: TensorSource },
+  solver: SpectrumProvider,
+  options: CharacterizeOptions = {},
+  onProgress?: (p: CharacterizeProgress) => void,
+  signal?: AbortSignal,
+): Promise<CharacterizationResult> {
+  const topK = options.topK ?? 50;
+  if (!Number.isInteger(topK) || topK < 1) throw new RangeError(`'topK' must be a positive integer, got ${topK}`);
+  const names = plannedTensors(trio.base, trio.sft, trio.rl, options.weightFilter);
+  const { visionBlocks, llmLayers } = countBlocks(trio.sft.tensors.keys());
+  const cuts = options.layerCuts ? validateLayerCuts(options.layerCuts, llmLayers) : defaultLayerCuts(llmLayers);
+
+  const tensors: TensorUpdate[] = [];
+  for (const [i, name] of names.entries()) {
+    if (signal?.aborted) throw new CancelledError();
+    const shape = trio.sft.tensors.get(name)!.shape;
+    const rows = shape[0]!;
+    const cols = shape.slice(1).reduce((a, b) => a * b, 1);
+
+    const wSft = await trio.sft.readFloat32(name);
+    const dSft = subtract(wSft, await trio.base.readFloat32(name));
+    const dRl = subtract(await trio.rl.readFloat32(name), wSft);
+    const inNorm = Math.sqrt(sumOfSquares(wSft));
+    const froSft = Math.sqrt(sumOfSquares(dSft));
+    const froRl = Math.sqrt(sumOfSquares(dRl));
+
+    const spectrumSft = await solver.spectrum(dSft, rows, cols, { leftVectors: Math.min(topK, rows, cols) });
+    const spectrumRl = await solver.spectrum(dRl, rows, cols, { leftVectors: Math.min(topK, rows, cols) });
+    const placement = placeTensor(name, visionBlocks);
+    tensors.push({
+      name,
+      layerIndex: placement.layerIndex,
+      section: placement.section,
+      component: placement.component,
+      region: regionOf(placement, cuts),
+      shape: [...shape],
+      sft: updateStats(spectrumSft.values, froSft, inNorm, topK),
+      rl: updateStats(spectrumRl.values, froRl, inNorm, topK),
+      cosine: cosine(dSft, dRl, froSft, froRl),
+      subspaceOverlap:
+        spectrumSft.left && spectrumRl.left
+          ? subspaceOverlap(spectrumSft.left, spectrumSft.leftCount, spectrumRl.left, spectrumRl.leftCount, rows)
+          : null,
+    });
+    onProgress?.({ done: i + 1, total: names.length, tensor: name });
+  }
+  return {
+    tensors,
+    layers: aggregateLayers(tensors),
+    groups: aggregateGroups(tensors),
+    applied: { weightFilter: options.weightFilter ?? null, topK, layerCuts: cuts },
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Worker-thread entry: runs characterizations off the main thread so the
+ * server keeps answering while SVDs run. One spectral solver (and its ONNX
+ * sessions) lives for the worker's whole life.
+ */
+import { parentPort } from 'node:worker_threads';
+import { Checkpoint } from '../checkpoint/index.js';
+import { SpectralSolver } from '../linalg/spectral-solver.js';
+import { characterize } from './characterize.js';
+import type { CharacterizeJob, WorkerReply } from './protocol.js';
+
+const port = parentPort!;
+const solver = await SpectralSolver.create({ threads: 2 });
+let queue = Promise.resolve();
+
+function reply(message: WorkerReply): void {
+  port.postMessage(message);
+}
+
+async function run(job: CharacterizeJob): Promise<void> {
+  const opened: Checkpoint[] = [];
+  try {
+    const base = await Checkpoint.open(job.dirs.base);
+    opened.push(base);
+    const sft = await Checkpoint.open(job.dirs.sft);
+    opened.push(sft);
+    const rl = await Checkpoint.open(job.dirs.rl);
+    opened.push(rl);
+    const result = await characterize({ base, sft, rl }, solver, job.options, (progress) =>
+      reply({ type: 'progress', jobId: job.jobId, progress }),
+    );
+    reply({ type: 'done', jobId: job.jobId, result });
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    reply({ type: 'failed', jobId: job.jobId, error: { name: e.name, message: e.message, code: e.code } });
+  } finally {
+    await Promise.all(opened.map((c) => c.close()));
+  }
+}
+
+port.on('message', (job: CharacterizeJob) => {
+  queue = queue.then(() => run(job));
+});
+port.postMessage({ type: 'ready' });

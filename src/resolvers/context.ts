@@ -1,0 +1,23 @@
+/** What every resolver receives: the app's services and per-request DataLoaders. */
+import type { CheckpointRegistry } from '../services/checkpoint-registry.js';
+import type { CharacterizationService } from '../services/characterization-service.js';
+import type { RunManager } from '../services/run-manager.js';
+import type { Warehouse } from '../warehouse/index.js';
+import { createLoaders, type Loaders } from './loaders.js';
+
+export interface AppServices {
+  warehouse: Warehouse;
+  registry: CheckpointRegistry;
+  runs: RunManager;
+  characterizations: CharacterizationService;
+}
+
+export interface RequestContext {
+  services: AppServices;
+  loaders: Loaders;
+}
+
+/** A fresh context per request, so DataLoader caches never outlive one request. */
+export function createRequestContext(services: AppServices): RequestContext {
+  return { services, loaders: createLoaders(services.warehouse) };
+}

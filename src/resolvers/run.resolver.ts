@@ -1,0 +1,32 @@
+import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import { RunStatus } from '../schema/enums.js';
+import { BadUserInputError } from '../schema/errors.js';
+import { Run } from '../schema/run.type.js';
+import type { RequestContext } from './context.js';
+import { toRun } from './run.mapping.js';
+import { translating } from './translate-error.js';
+
+@Resolver(() => Run)
+export class RunResolver {
+  @Query(() => Run, { nullable: true })
+  run(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<Run | null> {
+    return translating(async () => {
+      const row = await ctx.loaders.run.load(id);
+      return row ? toRun(row, ctx.services.runs.liveProgress(row.id)) : null;
+    });
+  }
+
+  @Query(() => [Run], { description: 'most recent first' })
+  runs(
+    @Arg('status', () => RunStatus, { nullable: true }) status: RunStatus | null,
+    @Arg('first', () => Int, { nullable: true, description: 'at most this many (default 50, max 1000)' }) first: number | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Run[]> {
+    return translating(async () => {
+      const limit = first ?? 50;
+      if (limit < 1 || limit > 1000) throw new BadUserInputError(`'first' must be 1-1000, got ${limit}`, 'first');
+      const rows = await ctx.services.warehouse.listRuns({ status: status ?? undefined, first: limit });
+      return rows.map((r) => toRun(r, ctx.services.runs.liveProgress(r.id)));
+    });
+  }
+}

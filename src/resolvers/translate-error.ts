@@ -1,0 +1,35 @@
+/**
+ * The one place where engine, warehouse and service errors become client
+ * errors with codes. Anything unrecognised is logged and masked.
+ */
+import { GraphQLError } from 'graphql';
+import { InvalidArgument, UnknownCheckpoint } from '../services/errors.js';
+import { InvalidCheckpointName } from '../services/checkpoint-registry.js';
+import { PathMissing, PathNotAllowed } from '../services/path-guard.js';
+import { CheckpointError } from '../engine/checkpoint/index.js';
+import { WarehouseError } from '../warehouse/index.js';
+import { BadUserInputError, CheckpointInvalidError, ClientError, NotFoundError, PathNotAllowedError } from '../schema/errors.js';
+
+export function toClientError(err: unknown): GraphQLError {
+  if (err instanceof GraphQLError) return err;
+  if (err instanceof UnknownCheckpoint) return new NotFoundError('checkpoint', err.checkpointId);
+  if (err instanceof InvalidArgument) return new BadUserInputError(err.message, err.argument);
+  if (err instanceof InvalidCheckpointName) return new BadUserInputError(err.message, 'name');
+  if (err instanceof PathNotAllowed) return new PathNotAllowedError(err.path, err.roots);
+  if (err instanceof PathMissing) return new ClientError('NOT_FOUND', err.message, { path: err.path });
+  if (err instanceof CheckpointError) return new CheckpointInvalidError(err.message, err.code);
+  if (err instanceof WarehouseError) {
+    if (err.code === 'SQL_REFUSED' || err.code === 'SQL_TIMEOUT' || err.code === 'SQL_ERROR') return new ClientError(err.code, err.message);
+  }
+  console.error('[frankenscope] internal error:', err);
+  return new GraphQLError('internal error (details are in the server log)', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+}
+
+/** Runs a resolver body, translating any thrown error. */
+export async function translating<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    throw toClientError(err);
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Registering checkpoints: path allow-list, validation of every safetensors
+ * header, content fingerprint (cached by path, size and mtime in the
+ * warehouse), and the rows the warehouse keeps about the checkpoint.
+ */
+import { basename, relative } from 'node:path';
+import { Checkpoint } from '../engine/checkpoint/index.js';
+import { countBlocks, placeTensor } from '../engine/layout.js';
+import type { CheckpointRow, Warehouse } from '../warehouse/index.js';
+import { resolveAllowedPath } from './path-guard.js';
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._\/-]{0,127}$/;
+
+/** Thrown for a name that cannot serve as a checkpoint id. */
+export class InvalidCheckpointName extends Error {
+  constructor(readonly checkpointName: string) {
+    super(`checkpoint name '${checkpointName}' is invalid: use 1-128 letters, digits, '.', '_', '-' or '/', starting with a letter or digit`);
+    this.name = 'InvalidCheckpointName';
+  }
+}
+
+function architectureOf(config: Record<string, unknown>): string {
+  if (typeof config.model_type === 'string') return config.model_type;
+  const archs = config.architectures;
+  if (Array.isArray(archs) && typeof archs[0] === 'string') return archs[0];
+  return 'unknown';
+}
+
+export class CheckpointRegistry {
+  constructor(private readonly warehouse: Warehouse, private readonly roots: readonly string[]) {}
+
+  /**
+   * Validates and registers the checkpoint directory at `path` under `name`
+   * (default: its path relative to the model root, e.g. 'demo/base').
+   * Registering an existing name again replaces that entry.
+   */
+  async register(path: string, name?: string | null): Promise<CheckpointRow> {
+    const { real, root } = await resolveAllowedPath(path, this.roots);
+    const id = name ?? (relative(root, real) || basename(real));
+    if (!ID_PATTERN.test(id)) throw new InvalidCheckpointName(id);
+    const checkpoint = await Checkpoint.open(real);
+    try {
+      const fingerprint = await checkpoint.fingerprint(this.warehouse.fingerprintCache());
+      const names = [...checkpoint.tensors.keys()];
+      const blocks = countBlocks(names);
+      const config = checkpoint.config;
+      const textConfig = (config.text_config as Record<string, unknown> | undefined) ?? config;
+      const declaredLayers = textConfig.num_hidden_layers;
+      const row: CheckpointRow = {
+        id,
+        name: id,
+        path: real,
+        fingerprint,
+        architecture: architectureOf(config),
+        numLayers: typeof declaredLayers === 'number' ? declaredLayers : blocks.llmLayers,
+        numVisionLayers: blocks.visionBlocks,
+        parameterCount: checkpoint.parameterCount(),
+        dtype: checkpoint.dominantDtype(),
+        config,
+      };
+      await this.warehouse.upsertCheckpoint(row);
+      await this.warehouse.upsertTensors(
+        fingerprint,
+        [...checkpoint.tensors.values()].map((t) => {
+          const placement = placeTensor(t.name, blocks.visionBlocks);
+          return { name: t.name, dtype: t.dtype, shape: t.shape, layerIndex: placement.layerIndex, section: placement.section, component: placement.component };
+        }),
+      );
+      return row;
+    } finally {
+      await checkpoint.close();
+    }
+  }
+
+  /**
+   * Re-reads a registered checkpoint's fingerprint (cheap when its files are
+   * unchanged) so cached results never survive an edit of the files.
+   */
+  async refresh(row: CheckpointRow): Promise<CheckpointRow> {
+    const checkpoint = await Checkpoint.open(row.path);
+    try {
+      const fingerprint = await checkpoint.fingerprint(this.warehouse.fingerprintCache());
+      if (fingerprint === row.fingerprint) return row;
+    } finally {
+      await checkpoint.close();
+    }
+    return this.register(row.path, row.id);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Runs analyses at most once per cache key: concurrent identical requests
+ * join the run in flight (single flight), and finished runs are served from
+ * the warehouse. A run's rows are stored atomically with its DONE status.
+ */
+import { cacheKey, type Warehouse } from '../warehouse/index.js';
+import { ENGINE_VERSION } from '../engine/version.js';
+
+export interface RunSpec<R> {
+  kind: string;
+  /** canonical parameters, defaults filled in (they enter the cache key) */
+  params: unknown;
+  /** the inputs by id and content fingerprint (only fingerprints enter the key) */
+  inputs: { role: string; id: string; fingerprint: string }[];
+  compute(onProgress: (fraction: number, message?: string) => void): Promise<R>;
+  /** writes the result rows and marks the run DONE in one transaction */
+  store(warehouse: Warehouse, runId: string, result: R): Promise<void>;
+}
+
+export interface RunHandle {
+  runId: string;
+  /** settles when the run is DONE or FAILED (never rejects) */
+  settled: Promise<void>;
+  /** true when the run was already DONE in the warehouse */
+  cached: boolean;
+}
+
+const PROGRESS_WRITE_INTERVAL_MS = 500;
+
+export class RunManager {
+  private readonly inFlight = new Map<string, Promise<RunHandle>>();
+  private readonly live = new Map<string, { progress: number; message: string | null }>();
+
+  constructor(private readonly warehouse: Warehouse, private readonly engineVersion = ENGINE_VERSION) {}
+
+  /** The freshest progress of a run computing in this process, if any. */
+  liveProgress(runId: string): { progress: number; message: string | null } | undefined {
+    return this.live.get(runId);
+  }
+
+  /** Starts the run or joins the identical one in flight or done. */
+  startOrJoin<R>(spec: RunSpec<R>): Promise<RunHandle> {
+    const key = cacheKey({
+      kind: spec.kind,
+      params: spec.params,
+      inputFingerprints: spec.inputs.map((i) => i.fingerprint),
+      engineVersion: this.engineVersion,
+    });
+    const joined = this.inFlight.get(key);
+    if (joined) return joined;
+    // registered before the first await so a concurrent caller always joins
+    const handle = this.begin(key, spec);
+    this.inFlight.set(key, handle);
+    handle.then(
+      (h) => h.settled.finally(() => this.inFlight.delete(key)),
+      () => this.inFlight.delete(key),
+    );
+    return handle;
+  }
+
+  private async begin<R>(key: string, spec: RunSpec<R>): Promise<RunHandle> {
+    const existing = await this.warehouse.findRunByCacheKey(key);
+    if (existing && existing.status === 'DONE') return { runId: existing.id, settled: Promise.resolve(), cached: true };
+    const run = await this.warehouse.createRun({
+      kind: spec.kind,
+      params: spec.params,
+      cacheKey: key,
+      engineVersion: this.engineVersion,
+      inputs: spec.inputs,
+    });
+    this.live.set(run.id, { progress: 0, message: null });
+    const settled = this.execute(run.id, spec).finally(() => this.live.delete(run.id));
+    return { runId: run.id, settled, cached: false };
+  }
+
+  private async execute<R>(runId: string, spec: RunSpec<R>): Promise<void> {
+    let lastWrite = 0;
+    let writing: Promise<void> = Promise.resolve();
+    const onProgress = (fraction: number, message?: string) => {
+      this.live.set(runId, { progress: fraction, message: message ?? null });
+      const now = Date.now();
+      if (now - lastWrite < PROGRESS_WRITE_INTERVAL_MS) return;
+      lastWrite = now;
+      writing = writing.then(() => this.warehouse.updateRunProgress(runId, fraction, message).catch(() => undefined));
+    };
+    try {
+      const result = await spec.compute(onProgress);
+      await writing;
+      await spec.store(this.warehouse, runId, result);
+    } catch (err) {
+      await writing;
+      await this.warehouse.failRun(runId, (err as Error).message).catch(() => undefined);
+    }
+  }
+}
+
+/** Waits for a run up to `seconds`; resolves true if it settled in time. */
+export async function waitForRun(handle: RunHandle, seconds: number): Promise<boolean> {
+  if (seconds <= 0) return false;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), seconds * 1000);
+  });
+  try {
+    return await Promise.race([handle.settled.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

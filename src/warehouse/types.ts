@@ -1,0 +1,136 @@
+/**
+ * Row types of the warehouse: camelCase here, snake_case in SQL
+ * (docs/warehouse.md lists the columns).
+ */
+
+export type Section = 'vision' | 'projector' | 'llm' | 'other';
+export type Component = 'attention' | 'mlp' | 'other';
+export type Region = 'early' | 'middle' | 'late';
+export type Phase = 'sft' | 'rl';
+export type Grouping = 'section' | 'component' | 'region';
+export type RunStatus = 'QUEUED' | 'RUNNING' | 'DONE' | 'FAILED';
+
+/** One registered checkpoint (table `checkpoints`). */
+export interface CheckpointRow {
+  /** slug such as 'demo/base' */
+  id: string;
+  name: string;
+  path: string;
+  fingerprint: string;
+  architecture: string;
+  numLayers: number;
+  numVisionLayers: number;
+  parameterCount: number;
+  dtype: string;
+  /** the parsed config.json; stored as JSON */
+  config: unknown;
+  registeredAt: Date;
+}
+
+/** One tensor of a checkpoint, keyed by the checkpoint's content fingerprint (table `tensors`). */
+export interface TensorRow {
+  name: string;
+  dtype: string;
+  shape: number[];
+  layerIndex: number | null;
+  section: Section;
+  component: Component;
+}
+
+/** One analysis run (table `runs`). */
+export interface RunRow {
+  id: string;
+  kind: string;
+  params: unknown;
+  inputs: unknown;
+  cacheKey: string;
+  status: RunStatus;
+  /** 0..1 */
+  progress: number;
+  message: string | null;
+  startedAt: Date;
+  finishedAt: Date | null;
+  engineVersion: string;
+  error: string | null;
+}
+
+/** The metrics shared by tensor, layer and group rows; a layer/group row holds their means. */
+export interface DiffMetrics {
+  froNorm: number;
+  relativeNorm: number | null;
+  spectralNorm: number | null;
+  nuclearNorm: number | null;
+  stableRank: number | null;
+  effectiveRank: number | null;
+  conditionNumber: number | null;
+  logVolume: number | null;
+  /** cosine(dSFT, dRL); the same on both phase rows */
+  cosine: number | null;
+  subspaceOverlap: number | null;
+}
+
+/** One run x tensor x phase (table `tensor_stats`). */
+export interface TensorStatRow extends DiffMetrics {
+  runId: string;
+  tensorName: string;
+  layerIndex: number | null;
+  section: Section;
+  component: Component;
+  region: Region | null;
+  shape: number[];
+  phase: Phase;
+  /** top-k singular values of the difference, descending */
+  singularValues: number[];
+}
+
+/** One run x layer x phase (table `layer_stats`); metrics are means over the layer's tensors. */
+export interface LayerStatRow extends DiffMetrics {
+  runId: string;
+  layerIndex: number;
+  section: Section;
+  region: Region | null;
+  phase: Phase;
+  nTensors: number;
+  froNormSum: number;
+  /** element-wise mean of the tensors' top-k lists */
+  singularValues: number[];
+}
+
+/** One run x grouping x key x phase (table `group_stats`). */
+export interface GroupStatRow extends DiffMetrics {
+  runId: string;
+  grouping: Grouping;
+  groupKey: string;
+  phase: Phase;
+  nTensors: number;
+  froNormSum: number;
+}
+
+/** Rows as the engine produces them: the run id is given by `completeRun`. */
+export type WithoutRunId<T> = Omit<T, 'runId'>;
+
+/** Everything one characterization run stores. */
+export interface CharacterizationRows {
+  tensors: readonly WithoutRunId<TensorStatRow>[];
+  layers: readonly WithoutRunId<LayerStatRow>[];
+  groups: readonly WithoutRunId<GroupStatRow>[];
+}
+
+/** A tensor_stats page request: keyset pagination on tensor_name. */
+export interface TensorStatsQuery {
+  runId: string;
+  section?: Section;
+  layerIndex?: number;
+  /** how many tensors (each has one row per phase); default 100, at most 1000 */
+  first?: number;
+  /** the last tensor_name of the previous page */
+  after?: string;
+}
+
+/** A result of the SQL door. Values are JSON-safe. */
+export interface SqlResult {
+  columns: { name: string; type: string }[];
+  rows: unknown[][];
+  /** true when the query had more rows than maxRows */
+  truncated: boolean;
+}
