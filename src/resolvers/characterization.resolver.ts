@@ -11,7 +11,7 @@ import { toRun } from './run.mapping.js';
 import { translating } from './translate-error.js';
 
 const MAX_WAIT_SECONDS = 600;
-const MAX_TENSOR_PAGE = 5000;
+const MAX_TENSOR_PAGE = 1000;
 
 @Resolver(() => Characterization)
 export class CharacterizationResolver {

@@ -69,7 +69,7 @@ export class CharacterizationService {
           onProgress(p.done / p.total, `${p.done}/${p.total} ${p.tensor}`),
         );
       },
-      store: (warehouse, runId, result) => warehouse.completeRun(runId, toCharacterizationRows(runId, result)),
+      store: (warehouse, runId, result) => warehouse.completeRun(runId, toCharacterizationRows(result)),
     });
   }
 

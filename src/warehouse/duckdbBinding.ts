@@ -206,6 +206,8 @@ async function appendRows(
   } finally {
     if (!closed) {
       try {
+        // drop the rows appended so far rather than flush them
+        appender.clear();
         appender.closeSync();
       } catch {
         // the first error is the one worth reporting

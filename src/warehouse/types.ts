@@ -24,7 +24,8 @@ export interface CheckpointRow {
   dtype: string;
   /** the parsed config.json; stored as JSON */
   config: unknown;
-  registeredAt: Date;
+  /** when first registered; always set on rows read back, defaults to now on upsert */
+  registeredAt?: Date;
 }
 
 /** One tensor of a checkpoint, keyed by the checkpoint's content fingerprint (table `tensors`). */
@@ -57,13 +58,13 @@ export interface RunRow {
 /** The metrics shared by tensor, layer and group rows; a layer/group row holds their means. */
 export interface DiffMetrics {
   froNorm: number;
-  relativeNorm: number | null;
-  spectralNorm: number | null;
-  nuclearNorm: number | null;
-  stableRank: number | null;
-  effectiveRank: number | null;
-  conditionNumber: number | null;
-  logVolume: number | null;
+  relativeNorm: number;
+  spectralNorm: number;
+  nuclearNorm: number;
+  stableRank: number;
+  effectiveRank: number;
+  conditionNumber: number;
+  logVolume: number;
   /** cosine(dSFT, dRL); the same on both phase rows */
   cosine: number | null;
   subspaceOverlap: number | null;
@@ -104,6 +105,8 @@ export interface GroupStatRow extends DiffMetrics {
   phase: Phase;
   nTensors: number;
   froNormSum: number;
+  /** element-wise mean of the tensors' top-k lists */
+  singularValues: number[];
 }
 
 /** Rows as the engine produces them: the run id is given by `completeRun`. */

@@ -20,10 +20,12 @@ export type FloatDtype = (typeof FLOAT_DTYPES)[number];
 /** The dtypes {@link fromFloat32} (and so the writer) produces. */
 export type StorableDtype = 'F32' | 'F16' | 'BF16';
 
+/** Whether `dtype` is one of the safetensors dtypes listed in {@link DTYPE_BYTES}. */
 export function isKnownDtype(dtype: string): boolean {
   return Object.prototype.hasOwnProperty.call(DTYPE_BYTES, dtype);
 }
 
+/** Whether {@link toFloat32} can convert `dtype`. */
 export function isFloatDtype(dtype: string): dtype is FloatDtype {
   return (FLOAT_DTYPES as readonly string[]).includes(dtype);
 }
@@ -145,7 +147,8 @@ export function toFloat32(bytes: Uint8Array, dtype: string): Float32Array {
     case 'BF16': {
       const src = u16View(bytes, n);
       const out = new Float32Array(n);
-      const bits = new Uint32Array(out.buffer);
+      // Int32 view: src << 16 is an int32, so stores stay on the fast path
+      const bits = new Int32Array(out.buffer);
       for (let i = 0; i < n; i++) bits[i] = src[i]! << 16;
       return out;
     }

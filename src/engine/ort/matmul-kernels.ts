@@ -7,6 +7,7 @@
  * the graph, so a product of two float32 numbers is exact and only the
  * accumulation rounds (in float64).
  */
+import { availableParallelism } from 'node:os';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 
@@ -141,7 +142,7 @@ const builders: Record<KernelName, () => Uint8Array> = {
 
 /** Options for {@link MatmulKernels.create}. */
 export interface MatmulKernelOptions {
-  /** intra-op threads for onnxruntime (default: let onnxruntime choose). */
+  /** intra-op threads for onnxruntime (default: os.availableParallelism(); onnxruntime's own default uses too few here). */
   threads?: number;
 }
 
@@ -154,7 +155,7 @@ export class MatmulKernels {
   private readonly sessions = new Map<KernelName, Promise<ort.InferenceSession>>();
   private released = false;
 
-  private constructor(private readonly threads: number | undefined) {}
+  private constructor(private readonly threads: number) {}
 
   /** Creates the kernel set; sessions compile on first use. */
   static async create(options: MatmulKernelOptions = {}): Promise<MatmulKernels> {
@@ -162,24 +163,29 @@ export class MatmulKernels {
     if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
       throw new RangeError(`'threads' must be a positive integer, got ${threads}`);
     }
-    return new MatmulKernels(threads);
+    return new MatmulKernels(threads ?? availableParallelism());
   }
 
   private session(name: KernelName): Promise<ort.InferenceSession> {
     if (this.released) throw new Error('MatmulKernels used after release()');
     let s = this.sessions.get(name);
     if (s === undefined) {
-      const opts: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
-      if (this.threads !== undefined) opts.intraOpNumThreads = this.threads;
+      const opts: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', intraOpNumThreads: this.threads };
       s = ort.InferenceSession.create(builders[name](), opts);
       this.sessions.set(name, s);
     }
     return s;
   }
 
-  private async run(name: KernelName, feeds: Record<string, ort.Tensor>, output: string): Promise<Float64Array> {
+  private async run(
+    name: KernelName,
+    feeds: Record<string, ort.Tensor>,
+    output: string,
+    into?: ort.Tensor,
+  ): Promise<Float64Array> {
     const session = await this.session(name);
-    const result = await session.run(feeds);
+    const result = await (into === undefined ? session.run(feeds) : session.run(feeds, { [output]: into }));
+    if (into !== undefined) return into.data as Float64Array;
     const out = result[output];
     if (out === undefined) throw new Error(`kernel '${name}' produced no output '${output}'`);
     return out.data as Float64Array;
@@ -202,7 +208,9 @@ export class MatmulKernels {
 
   /**
    * `Q^T S[s:, s:] Q` with `Q = I - V T V^T`, for symmetric `s` (size x size),
-   * `v` ((size - start) x b) and `t` (b x b, upper triangular).
+   * `v` ((size - start) x b) and `t` (b x b, upper triangular). When `out`
+   * is given (at least (size - start)^2 long, not overlapping `s`), the
+   * result is written to its start and a view of it returned.
    */
   trailingUpdate(
     s: Float64Array,
@@ -211,15 +219,18 @@ export class MatmulKernels {
     v: Float64Array,
     t: Float64Array,
     b: number,
+    out?: Float64Array,
   ): Promise<Float64Array> {
     const n = size - start;
+    if (out !== undefined && out.length < n * n) throw new RangeError(`'out' must hold ${n * n} elements, got ${out.length}`);
     const feeds = {
       S: new ort.Tensor('float64', s, [size, size]),
       V: new ort.Tensor('float64', v, [n, b]),
       T: new ort.Tensor('float64', t, [b, b]),
       starts: new ort.Tensor('int64', BigInt64Array.from([BigInt(start), BigInt(start)]), [2]),
     };
-    return this.run('trailingUpdate', feeds, 'Out');
+    const into = out === undefined ? undefined : new ort.Tensor('float64', out.subarray(0, n * n), [n, n]);
+    return this.run('trailingUpdate', feeds, 'Out', into);
   }
 
   /** `Z - V T V^T Z` for `z` (n x k), `v` (n x b), `t` (b x b). */

@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { canonicalJson } from './canonicalJson.js';
+import type { DbConnection, PlainRow } from './duckdbBinding.js';
+import { camelRow, pickInOrder } from './rowMapping.js';
+import type { RunRow, RunStatus } from './types.js';
+import { WarehouseError } from './WarehouseError.js';
+import type { WarehouseContext } from './WarehouseContext.js';
+
+const RUN_COLUMNS =
+  'id, kind, params, inputs, cache_key, status, progress, message, started_at, finished_at, engine_version, error';
+const ACTIVE = "status IN ('QUEUED', 'RUNNING')";
+const STATUSES: readonly RunStatus[] = ['QUEUED', 'RUNNING', 'DONE', 'FAILED'];
+
+/** What a new run needs; params and inputs are stored as canonical JSON. */
+export interface NewRun {
+  kind: string;
+  params: unknown;
+  cacheKey: string;
+  engineVersion: string;
+  inputs: unknown;
+}
+
+/** The runs table: lifecycle QUEUED/RUNNING -> DONE | FAILED. */
+export class RunStore {
+  constructor(private readonly context: WarehouseContext) {}
+
+  /** The run to reuse for a cache key: a DONE one if any, else a QUEUED/RUNNING one; latest first. */
+  async findByCacheKey(cacheKey: string): Promise<RunRow | undefined> {
+    const rows = await this.context.owner.all(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE cache_key = ? AND status <> 'FAILED'
+       ORDER BY (status = 'DONE') DESC, started_at DESC, id DESC LIMIT 1`,
+      [cacheKey],
+    );
+    return rows.length === 0 ? undefined : toRun(rows[0]!);
+  }
+
+  async create(r: NewRun): Promise<RunRow> {
+    const run: RunRow = {
+      id: randomUUID(),
+      kind: r.kind,
+      params: JSON.parse(canonicalJson(r.params)) as unknown,
+      inputs: JSON.parse(canonicalJson(r.inputs)) as unknown,
+      cacheKey: r.cacheKey,
+      status: 'RUNNING',
+      progress: 0,
+      message: null,
+      startedAt: this.context.now(),
+      finishedAt: null,
+      engineVersion: r.engineVersion,
+      error: null,
+    };
+    await this.context.owner.run(`INSERT INTO runs (${RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+      run.id,
+      run.kind,
+      canonicalJson(r.params),
+      canonicalJson(r.inputs),
+      run.cacheKey,
+      run.status,
+      run.progress,
+      run.message,
+      run.startedAt,
+      run.finishedAt,
+      run.engineVersion,
+      run.error,
+    ]);
+    return run;
+  }
+
+  async updateProgress(id: string, progress: number, message?: string): Promise<void> {
+    if (!Number.isFinite(progress) || progress < 0 || progress > 1) {
+      throw new RangeError(`updateRunProgress: 'progress' must be within [0, 1], got ${progress}`);
+    }
+    const changed = await this.context.owner.run(
+      `UPDATE runs SET progress = ?, message = coalesce(?, message) WHERE id = ? AND ${ACTIVE}`,
+      [progress, message ?? null, id],
+    );
+    if (changed === 0) throw notActive(id);
+  }
+
+  /** Marks an active run FAILED; throws RUN_NOT_FOUND when there is no such active run. */
+  async fail(id: string, error: string): Promise<void> {
+    if ((await this.failIfActive(id, error)) === 0) throw notActive(id);
+  }
+
+  /** Marks an active run FAILED; resolves to the number of runs changed (0 or 1). */
+  failIfActive(id: string, error: string): Promise<number> {
+    return this.context.owner.run(`UPDATE runs SET status = 'FAILED', error = ?, finished_at = ? WHERE id = ? AND ${ACTIVE}`, [
+      error,
+      this.context.now(),
+      id,
+    ]);
+  }
+
+  /** Inside completeRun's transaction: the run becomes DONE, or RUN_NOT_FOUND is thrown. */
+  async markDone(connection: DbConnection, id: string): Promise<void> {
+    const changed = await connection.run(
+      `UPDATE runs SET status = 'DONE', progress = 1, finished_at = ?, error = NULL WHERE id = ? AND ${ACTIVE}`,
+      [this.context.now(), id],
+    );
+    if (changed === 0) throw notActive(id);
+  }
+
+  /** Runs a dead process left active: FAILED, 'interrupted: server stopped'. Resolves to how many. */
+  recoverInterrupted(): Promise<number> {
+    return this.context.owner.run(`UPDATE runs SET status = 'FAILED', error = ?, finished_at = ? WHERE ${ACTIVE}`, [
+      'interrupted: server stopped',
+      this.context.now(),
+    ]);
+  }
+
+  async getMany(ids: readonly string[]): Promise<(RunRow | undefined)[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.context.owner.all(`SELECT ${RUN_COLUMNS} FROM runs WHERE id IN (SELECT unnest(?::VARCHAR[]))`, [[...ids]]);
+    return pickInOrder(ids, rows.map(toRun), (run) => run.id);
+  }
+
+  /** Newest first; `first` defaults to 50, at most 1000. */
+  async list(filter: { status?: RunStatus; first?: number }): Promise<RunRow[]> {
+    const first = filter.first ?? 50;
+    if (!Number.isInteger(first) || first < 1 || first > 1000) {
+      throw new RangeError(`listRuns: 'first' must be an integer in [1, 1000], got ${first}`);
+    }
+    if (filter.status !== undefined && !STATUSES.includes(filter.status)) {
+      throw new RangeError(`listRuns: 'status' must be one of ${STATUSES.join(', ')}, got ${String(filter.status)}`);
+    }
+    const rows = await this.context.owner.all(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE ($status::VARCHAR IS NULL OR status = $status)
+       ORDER BY started_at DESC, id DESC LIMIT $first`,
+      { status: filter.status ?? null, first },
+    );
+    return rows.map(toRun);
+  }
+}
+
+function notActive(id: string): WarehouseError {
+  return new WarehouseError('RUN_NOT_FOUND', `run '${id}' does not exist or is no longer QUEUED/RUNNING`);
+}
+
+function toRun(row: PlainRow): RunRow {
+  const run = camelRow<RunRow & { params: string; inputs: string }>(row);
+  return { ...run, params: JSON.parse(run.params) as unknown, inputs: JSON.parse(run.inputs) as unknown };
+}

@@ -1,0 +1,205 @@
+import { applyMigrations } from './applyMigrations.js';
+import { CheckpointStore, type FingerprintCache } from './CheckpointStore.js';
+import { openDatabase, type DbConnection, type DbInstance } from './duckdbBinding.js';
+import { inTransaction } from './inTransaction.js';
+import { RunStore, type NewRun } from './RunStore.js';
+import { SqlDoor, type SqlDoorOptions } from './SqlDoor.js';
+import { StatsStore } from './StatsStore.js';
+import type {
+  CharacterizationRows,
+  CheckpointRow,
+  GroupStatRow,
+  LayerStatRow,
+  RunRow,
+  RunStatus,
+  SqlResult,
+  TensorRow,
+  TensorStatRow,
+  TensorStatsQuery,
+} from './types.js';
+import { WarehouseError, errorMessage } from './WarehouseError.js';
+import type { WarehouseContext } from './WarehouseContext.js';
+
+/** How to open a warehouse. */
+export interface WarehouseOptions {
+  /** open without writing: no migrations (the schema must be current), no recovery, writes throw READ_ONLY */
+  readOnly?: boolean;
+  /** the clock, for tests; default `() => new Date()` */
+  now?: () => Date;
+}
+
+/**
+ * The results warehouse: one DuckDB file holding checkpoints, runs and their
+ * results, plus the analysts' read-only SQL door. Open with `Warehouse.open`,
+ * release with `closeSync`.
+ */
+export class Warehouse {
+  /** every SQL statement this Warehouse sent (tests use it to prove batching) */
+  statementCount = 0;
+  readonly readOnly: boolean;
+  readonly #instance: DbInstance;
+  readonly #context: WarehouseContext;
+  readonly #dedicated = new Set<DbConnection>();
+  readonly #checkpoints: CheckpointStore;
+  readonly #runs: RunStore;
+  readonly #stats: StatsStore;
+  readonly #door: SqlDoor;
+
+  private constructor(instance: DbInstance, owner: DbConnection, readOnly: boolean, now: () => Date) {
+    this.#instance = instance;
+    this.readOnly = readOnly;
+    this.#context = { owner, readOnly, now, withDedicatedConnection: (work) => this.#withDedicatedConnection(work) };
+    this.#checkpoints = new CheckpointStore(this.#context);
+    this.#runs = new RunStore(this.#context);
+    this.#stats = new StatsStore(this.#context);
+    this.#door = new SqlDoor(this.#context);
+  }
+
+  /**
+   * Opens (creating if needed) the warehouse at `path` (':memory:' for tests),
+   * applies pending migrations and marks runs a dead process left
+   * QUEUED/RUNNING as FAILED ('interrupted: server stopped').
+   * @throws WarehouseError WAREHOUSE_LOCKED when another process holds the file
+   */
+  static async open(path: string, options: WarehouseOptions = {}): Promise<Warehouse> {
+    const readOnly = options.readOnly ?? false;
+    const instance = await openDatabase(path, { readOnly });
+    const counted: { warehouse?: Warehouse } = {};
+    let owner: DbConnection | undefined;
+    try {
+      owner = await instance.connect(() => counted.warehouse && counted.warehouse.statementCount++);
+      const warehouse = new Warehouse(instance, owner, readOnly, options.now ?? (() => new Date()));
+      counted.warehouse = warehouse;
+      await applyMigrations(owner, { readOnly, now: warehouse.#context.now() });
+      if (!readOnly) await warehouse.#runs.recoverInterrupted();
+      return warehouse;
+    } catch (error) {
+      owner?.closeSync();
+      instance.closeSync();
+      throw error;
+    }
+  }
+
+  /** Closes every connection and the database; blocks until DuckDB has checkpointed. */
+  closeSync(): void {
+    for (const connection of this.#dedicated) connection.closeSync();
+    this.#dedicated.clear();
+    this.#context.owner.closeSync();
+    this.#instance.closeSync();
+  }
+
+  async #withDedicatedConnection<T>(work: (connection: DbConnection) => Promise<T>): Promise<T> {
+    const connection = await this.#instance.connect(() => this.statementCount++);
+    this.#dedicated.add(connection);
+    try {
+      return await work(connection);
+    } finally {
+      this.#dedicated.delete(connection);
+      connection.closeSync();
+    }
+  }
+
+  // checkpoints
+
+  async upsertCheckpoint(c: CheckpointRow): Promise<void> {
+    this.assertWritable('upsertCheckpoint');
+    return this.#checkpoints.upsert(c);
+  }
+  listCheckpoints(): Promise<CheckpointRow[]> {
+    return this.#checkpoints.list();
+  }
+  /** Batch read for a DataLoader: one statement, answers in request order. */
+  getCheckpoints(ids: readonly string[]): Promise<(CheckpointRow | undefined)[]> {
+    return this.#checkpoints.getMany(ids);
+  }
+  /** Replaces the tensor list stored for a checkpoint fingerprint (one transaction). */
+  async upsertTensors(fingerprint: string, tensors: readonly TensorRow[]): Promise<void> {
+    this.assertWritable('upsertTensors');
+    return this.#checkpoints.upsertTensors(fingerprint, tensors);
+  }
+  tensors(fingerprint: string): Promise<TensorRow[]> {
+    return this.#checkpoints.tensors(fingerprint);
+  }
+  fingerprintCache(): FingerprintCache {
+    return this.#checkpoints.fingerprintCache();
+  }
+
+  // runs
+
+  findRunByCacheKey(cacheKey: string): Promise<RunRow | undefined> {
+    return this.#runs.findByCacheKey(cacheKey);
+  }
+  /** A new run, RUNNING with progress 0. */
+  async createRun(r: NewRun): Promise<RunRow> {
+    this.assertWritable('createRun');
+    return this.#runs.create(r);
+  }
+  /** @throws RangeError when progress is outside [0, 1]; WarehouseError RUN_NOT_FOUND when the run is not active */
+  async updateRunProgress(id: string, progress: number, message?: string): Promise<void> {
+    this.assertWritable('updateRunProgress');
+    return this.#runs.updateProgress(id, progress, message);
+  }
+  async failRun(id: string, error: string): Promise<void> {
+    this.assertWritable('failRun');
+    return this.#runs.fail(id, error);
+  }
+  getRuns(ids: readonly string[]): Promise<(RunRow | undefined)[]> {
+    return this.#runs.getMany(ids);
+  }
+  listRuns(filter: { status?: RunStatus; first?: number } = {}): Promise<RunRow[]> {
+    return this.#runs.list(filter);
+  }
+
+  /**
+   * Stores a result and marks its run DONE in one transaction. If anything
+   * fails, nothing of the result is kept, the run is marked FAILED with the
+   * error (a separate statement after the rollback) and WRITE_FAILED is thrown.
+   * @throws WarehouseError RUN_NOT_FOUND (run untouched) when the run is not QUEUED/RUNNING
+   */
+  async completeRun(id: string, result: CharacterizationRows): Promise<void> {
+    this.assertWritable('completeRun');
+    try {
+      await this.#withDedicatedConnection((connection) =>
+        inTransaction(connection, async () => {
+          // first, so a run that is not active is refused before any row is written
+          await this.#runs.markDone(connection, id);
+          await this.#stats.append(connection, id, result);
+        }),
+      );
+    } catch (error) {
+      if (error instanceof WarehouseError && error.code === 'RUN_NOT_FOUND') throw error;
+      const message = errorMessage(error);
+      await this.#runs.failIfActive(id, message);
+      throw new WarehouseError('WRITE_FAILED', `run '${id}' could not be stored and is now FAILED: ${message}`, { cause: error });
+    }
+  }
+
+  // characterization reads
+
+  /** One statement for all run ids; one list per id in request order. */
+  layerStats(runIds: readonly string[]): Promise<LayerStatRow[][]> {
+    return this.#stats.layerStats(runIds);
+  }
+  /** One statement for all run ids; one list per id in request order. */
+  groupStats(runIds: readonly string[]): Promise<GroupStatRow[][]> {
+    return this.#stats.groupStats(runIds);
+  }
+  /** A page of tensor rows; `first` counts tensors, `after` is the last tensor_name seen. */
+  tensorStats(query: TensorStatsQuery): Promise<TensorStatRow[]> {
+    return this.#stats.tensorStats(query);
+  }
+
+  // SQL door
+
+  /**
+   * Runs one read-only statement for an analyst, bounded in rows and time.
+   * @throws WarehouseError SQL_REFUSED | SQL_TIMEOUT | SQL_ERROR
+   */
+  readOnlySql(query: string, options?: SqlDoorOptions): Promise<SqlResult> {
+    return this.#door.query(query, options);
+  }
+
+  private assertWritable(operation: string): void {
+    if (this.readOnly) throw new WarehouseError('READ_ONLY', `${operation}: the warehouse was opened read-only`);
+  }
+}

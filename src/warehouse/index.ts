@@ -1,0 +1,10 @@
+/** The warehouse's public surface. Nothing outside src/warehouse imports DuckDB. */
+export { Warehouse, type WarehouseOptions } from './Warehouse.js';
+export { WarehouseError, type WarehouseErrorCode } from './WarehouseError.js';
+export { cacheKey, type CacheKeyParts } from './cacheKey.js';
+export { canonicalJson } from './canonicalJson.js';
+export { SCHEMA_VERSION } from './migrations.js';
+export type { FingerprintCache } from './CheckpointStore.js';
+export type { NewRun } from './RunStore.js';
+export type { SqlDoorOptions } from './SqlDoor.js';
+export type * from './types.js';

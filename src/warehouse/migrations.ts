@@ -1,0 +1,14 @@
+import { SCHEMA_V1 } from './schemaV1.js';
+
+/** One schema step, applied once in its own transaction and recorded in `schema_migrations`. */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: readonly string[];
+}
+
+/** Every migration, in version order. Append only. */
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'checkpoints, runs, characterization', statements: SCHEMA_V1 }];
+
+/** The schema version this code writes and reads. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
