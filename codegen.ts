@@ -11,7 +11,7 @@ const config: CodegenConfig = {
   generates: {
     'schema.graphql': {
       plugins: ['schema-ast'],
-      config: { includeDirectives: false, sort: false },
+      config: { includeDirectives: false, sort: true },
     },
     'client/generated/': {
       preset: 'client',
