@@ -32,7 +32,10 @@ export function tridiagonalEigenvalues(d: Float64Array, e: Float64Array): Float6
   const ee = new Float64Array(n);
   for (let i = 0; i < n; i++) dd[i] = d[i] * inv;
   for (let i = 0; i < n - 1; i++) ee[i] = e[i] * inv;
-  const floor = EPS * EPS;
+  // Absolute deflation at eps * ||T|| (||T|| = 1 after scaling): a purely relative
+  // test can stall forever on the noise-level eigenvalues of a rank-deficient Gram
+  // matrix, and QL's backward error is eps * ||T|| anyway.
+  const floor = EPS;
   for (let l = 0; l < n; l++) {
     for (let iter = 0; ; iter++) {
       let m = l;
