@@ -80,8 +80,13 @@ export class Warehouse {
     }
   }
 
-  /** Closes every connection and the database; blocks until DuckDB has checkpointed. */
+  /**
+   * Closes every connection and the database; blocks until DuckDB has
+   * checkpointed. Queries still running (a door query, a transaction) are
+   * interrupted first: closing alone would leave them running.
+   */
   closeSync(): void {
+    for (const connection of this.#dedicated) connection.interrupt();
     for (const connection of this.#dedicated) connection.closeSync();
     this.#dedicated.clear();
     this.#context.owner.closeSync();

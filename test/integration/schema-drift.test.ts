@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { plugin as schemaAst } from '@graphql-codegen/schema-ast';
 import { lexicographicSortSchema } from 'graphql';
 import { describe, expect, test } from 'vitest';
-import codegenConfig from '../../codegen.ts';
+import codegenConfig from '../../codegen.js';
 import { buildAppSchema } from '../../src/resolvers/build-schema.js';
 
 describe('schema.graphql', () => {

@@ -5,13 +5,14 @@
  */
 import { countBlocks, defaultLayerCuts, isCharacterized, placeTensor, regionOf, validateLayerCuts } from '../layout.js';
 import { aggregateGroups, aggregateLayers, type GroupAggregate, type LayerAggregate, type TensorUpdate } from './aggregate.js';
-import { cosine, subspaceOverlap, sumOfSquares, updateStats } from './metrics.js';
+import { readDeltas, type RawTensorSource } from './deltas.js';
+import { subspaceOverlap, updateStats } from './metrics.js';
+
+export { readDeltas, type TensorDeltas } from './deltas.js';
 
 /** What characterize needs from a checkpoint (the safetensors-backed Checkpoint satisfies it). */
-export interface TensorSource {
+export interface TensorSource extends RawTensorSource {
   readonly dir: string;
-  readonly tensors: ReadonlyMap<string, { shape: number[] }>;
-  readFloat32(name: string): Promise<Float32Array>;
 }
 
 /** What characterize needs from the spectral solver. */
@@ -80,11 +81,6 @@ export function plannedTensors(base: TensorSource, sft: TensorSource, rl: Tensor
   return names.sort();
 }
 
-function subtract(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i]! - b[i]!;
-  return out;
-}
 
 /**
  * Runs the characterization. dSFT = SFT - Base, dRL = RL - SFT, both in
@@ -110,12 +106,7 @@ export async function characterize(
     const rows = shape[0]!;
     const cols = shape.slice(1).reduce((a, b) => a * b, 1);
 
-    const wSft = await trio.sft.readFloat32(name);
-    const dSft = subtract(wSft, await trio.base.readFloat32(name));
-    const dRl = subtract(await trio.rl.readFloat32(name), wSft);
-    const inNorm = Math.sqrt(sumOfSquares(wSft));
-    const froSft = Math.sqrt(sumOfSquares(dSft));
-    const froRl = Math.sqrt(sumOfSquares(dRl));
+    const { dSft, dRl, inNorm, froSft, froRl, cross } = await readDeltas(trio, name);
 
     const spectrumSft = await solver.spectrum(dSft, rows, cols, { leftVectors: Math.min(topK, rows, cols) });
     const spectrumRl = await solver.spectrum(dRl, rows, cols, { leftVectors: Math.min(topK, rows, cols) });
@@ -129,7 +120,7 @@ export async function characterize(
       shape: [...shape],
       sft: updateStats(spectrumSft.values, froSft, inNorm, topK),
       rl: updateStats(spectrumRl.values, froRl, inNorm, topK),
-      cosine: cosine(dSft, dRl, froSft, froRl),
+      cosine: froSft === 0 || froRl === 0 ? null : cross / (froSft * froRl),
       subspaceOverlap:
         spectrumSft.left && spectrumRl.left
           ? subspaceOverlap(spectrumSft.left, spectrumSft.leftCount, spectrumRl.left, spectrumRl.leftCount, rows)
