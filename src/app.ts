@@ -28,9 +28,16 @@ export async function createApp(config: AppConfig, options: { registerDemo?: boo
   const characterizations = new CharacterizationService(warehouse, registry, runs, () => (worker ??= CharacterizationWorker.create()));
   const services: AppServices = { warehouse, registry, runs, characterizations };
   if (options.registerDemo ?? true) {
+    // the shipped demo is registered whatever FRANKENSCOPE_MODEL_ROOTS says
+    const demoRegistry = new CheckpointRegistry(warehouse, [...config.modelRoots, config.demoDir]);
     for (const model of DEMO_MODELS) {
       const dir = join(config.demoDir, model);
-      if (existsSync(join(dir, 'config.json'))) await registry.register(dir, `demo/${model}`);
+      if (!existsSync(join(dir, 'config.json'))) continue;
+      try {
+        await demoRegistry.register(dir, `demo/${model}`);
+      } catch (err) {
+        console.warn(`[frankenscope] demo checkpoint ${dir} not registered: ${(err as Error).message}`);
+      }
     }
   }
   return {

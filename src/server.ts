@@ -42,6 +42,15 @@ const INDEX_PAGE = `<!doctype html><meta charset="utf-8"><title>frankenscope</ti
 
 export async function startServer(config: AppConfig, options: { app?: App } = {}): Promise<RunningServer> {
   const app = options.app ?? (await createApp(config));
+  try {
+    return await serve(config, app);
+  } catch (err) {
+    if (!options.app) await app.close();
+    throw err;
+  }
+}
+
+async function serve(config: AppConfig, app: App): Promise<RunningServer> {
   const http = createServer();
   const apollo = new ApolloServer<RequestContext>({
     schema: await buildAppSchema(),

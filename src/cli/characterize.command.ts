@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { createApp } from '../app.js';
 import type { AppConfig } from '../config.js';
 import { toLayerUpdates } from '../resolvers/characterization.mapping.js';
+import { WarehouseError } from '../warehouse/index.js';
 import { renderTable } from './format.js';
 
 export interface CharacterizeCliOptions {
@@ -20,7 +21,12 @@ export async function characterizeCommand(config: AppConfig, opts: CharacterizeC
   const dirs = { base: resolve(opts.base), sft: resolve(opts.sft), rl: resolve(opts.rl) };
   // a terminal user may point anywhere they can read: their directories join the allowed roots
   const roots = [...config.modelRoots, ...Object.values(dirs).map((d) => dirname(d))];
-  const app = await createApp({ ...config, modelRoots: roots }, { registerDemo: false });
+  const app = await createApp({ ...config, modelRoots: roots }, { registerDemo: false }).catch((err: unknown) => {
+    if (err instanceof WarehouseError && err.code === 'WAREHOUSE_LOCKED') {
+      throw new Error(`${err.message}\n(a running server holds the warehouse: ask it instead with the GraphQL 'characterization' query, stop it, or set FRANKENSCOPE_WAREHOUSE to another file)`);
+    }
+    throw err;
+  });
   const bar = new SingleBar({ format: 'characterize [{bar}] {percentage}% | {value}/{total} tensors | {tensor}', hideCursor: true }, Presets.shades_classic);
   try {
     const { registry, characterizations, warehouse, runs } = app.services;

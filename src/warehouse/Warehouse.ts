@@ -26,6 +26,8 @@ export interface WarehouseOptions {
   readOnly?: boolean;
   /** the clock, for tests; default `() => new Date()` */
   now?: () => Date;
+  /** DuckDB memory_limit for the whole instance (door queries included); default '2GB' */
+  memoryLimit?: string;
 }
 
 /**
@@ -63,7 +65,7 @@ export class Warehouse {
    */
   static async open(path: string, options: WarehouseOptions = {}): Promise<Warehouse> {
     const readOnly = options.readOnly ?? false;
-    const instance = await openDatabase(path, { readOnly });
+    const instance = await openDatabase(path, { readOnly, memoryLimit: options.memoryLimit });
     const counted: { warehouse?: Warehouse } = {};
     let owner: DbConnection | undefined;
     try {

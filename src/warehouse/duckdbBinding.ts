@@ -75,14 +75,21 @@ export interface DbInstance {
 }
 
 /**
- * Opens a database file (or ':memory:') with file system access and extension
+ * Opens a database file (or ':memory:') with bounded memory and spill space
+ * (a door query's cross join materialises one side; without a bound it could
+ * take the server's memory before its time limit hits), file system access and extension
  * loading switched off for the instance's whole life: the warehouse needs no
  * files but its own, and the SQL door then cannot reach any even if a
  * statement slipped through its checks. The configuration is locked so no
  * statement can switch it back on.
  */
-export async function openDatabase(path: string, options: { readOnly: boolean }): Promise<DbInstance> {
+export async function openDatabase(
+  path: string,
+  options: { readOnly: boolean; memoryLimit?: string; maxTempDirectorySize?: string },
+): Promise<DbInstance> {
   const config: Record<string, string> = {
+    memory_limit: options.memoryLimit ?? '2GB',
+    max_temp_directory_size: options.maxTempDirectorySize ?? '8GB',
     enable_external_access: 'false',
     autoload_known_extensions: 'false',
     autoinstall_known_extensions: 'false',
