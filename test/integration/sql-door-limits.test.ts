@@ -15,6 +15,9 @@ describe('SQL door: what it lets through', () => {
     ['/* why */ -- how\n  WITH t AS (SELECT 2 AS two) SELECT * FROM t;', 'two'],
     ["SELECT ';' AS semi -- ; drop table runs", 'semi'],
     ['SELECT 1 AS "a;b"', 'a;b'],
+    ["SELECT E'\\'; DROP TABLE runs; --' AS escaped", 'escaped'],
+    ['SELECT $$; DROP TABLE runs$$ AS dollar', 'dollar'],
+    ['SELECT 1 AS nested /* /* */ ; DROP TABLE runs */', 'nested'],
     ['SELECT * FROM range(3)', 'range'],
     ['SELECT * FROM duckdb_tables()', 'database_name'],
   ])('runs %j', (query, firstColumn) =>

@@ -60,8 +60,11 @@ const REFUSED: [string, RegExp][] = [
   // writes behind a read keyword are caught by DuckDB's statement type
   ['WITH x AS (SELECT 1) DELETE FROM runs', /DELETE statements are not allowed/],
   ["WITH x AS (SELECT 1) INSERT INTO fingerprint_cache VALUES ('a', 'b')", /INSERT statements are not allowed/],
-  // the lexer errs towards more statements: an escaped quote does not hide a second one
-  ["SELECT E'\\'; DROP TABLE runs; --'", /exactly one statement/],
+  // quoting that could hide a second statement from a naive lexer
+  ["SELECT 'a\\'; DROP TABLE runs; --'", /exactly one statement/],
+  ["SELECT $$--$$; DROP TABLE runs", /exactly one statement/],
+  ["SELECT $q$'$q$; DROP TABLE runs; --'", /exactly one statement/],
+  ["SELECT E'\\''; DROP TABLE runs; --'", /exactly one statement/],
   ['', /query is empty/],
   ['  -- just a comment', /query is empty/],
 ];
