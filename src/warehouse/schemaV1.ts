@@ -90,18 +90,24 @@ export const SCHEMA_V1: readonly string[] = [
   singular_values DOUBLE[] NOT NULL,
   PRIMARY KEY (run_id, grouping, group_key, phase))`,
   `CREATE VIEW layer_profile AS
-SELECT l.run_id, r.kind, r.params, r.finished_at,
+SELECT l.run_id, r.kind, r.params, r.inputs,
+  CAST(json_extract_string(r.inputs, '$[*].id') AS VARCHAR[]) AS checkpoint_ids,
+  r.finished_at,
   l.layer_index, l.section, l.region, l.phase, l.n_tensors, l.fro_norm_sum,
   l.fro_norm, l.relative_norm, l.spectral_norm, l.nuclear_norm, l.stable_rank,
   l.effective_rank, l.condition_number, l.log_volume, l.cosine, l.subspace_overlap,
   l.singular_values
 FROM layer_stats l JOIN runs r ON r.id = l.run_id
 WHERE r.status = 'DONE'`,
-  // params are stored as canonical JSON text, so equal params compare equal as strings
+  // "the same question" = same params on the same checkpoint ids; a newer run
+  // on edited checkpoint files (new fingerprints) replaces the older one.
+  // params are canonical JSON text, so equal params compare equal as strings.
   `CREATE VIEW latest_characterization AS
 WITH ranked AS (
-  SELECT id, row_number() OVER (PARTITION BY CAST(params AS VARCHAR) ORDER BY finished_at DESC, id DESC) AS rank
+  SELECT id, row_number() OVER (
+    PARTITION BY CAST(params AS VARCHAR), CAST(json_extract_string(inputs, '$[*].id') AS VARCHAR)
+    ORDER BY finished_at DESC, id DESC) AS rank
   FROM runs
-  WHERE status = 'DONE' AND kind = 'characterize')
+  WHERE status = 'DONE' AND kind = 'characterization')
 SELECT p.* FROM layer_profile p JOIN ranked ON ranked.id = p.run_id AND ranked.rank = 1`,
 ];

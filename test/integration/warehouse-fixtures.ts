@@ -104,9 +104,20 @@ export function makeResult(layers: number, seed = 0): CharacterizationRows {
   return { tensors, layers: layerRows, groups };
 }
 
-/** Creates a characterize run for `params` and completes it with `result`. */
-export async function storedRun(warehouse: Warehouse, params: unknown, result: CharacterizationRows): Promise<RunRow> {
-  const run = await warehouse.createRun({ kind: 'characterize', params, cacheKey: `key-${JSON.stringify(params)}`, engineVersion: 'test', inputs: {} });
+/** Inputs shaped as the characterization service writes them. */
+export function trioInputs(ids: [string, string, string] = ['demo/base', 'demo/sft', 'demo/rl']): unknown {
+  return (['base', 'sft', 'rl'] as const).map((role, i) => ({ role, id: ids[i], fingerprint: `fp-${ids[i]}` }));
+}
+
+/** Creates a characterization run for `params` (on the demo trio unless `inputs` says otherwise) and completes it. */
+export async function storedRun(warehouse: Warehouse, params: unknown, result: CharacterizationRows, inputs = trioInputs()): Promise<RunRow> {
+  const run = await warehouse.createRun({
+    kind: 'characterization',
+    params,
+    cacheKey: `key-${JSON.stringify([params, inputs])}`,
+    engineVersion: 'test',
+    inputs,
+  });
   await warehouse.completeRun(run.id, result);
   return run;
 }

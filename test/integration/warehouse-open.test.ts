@@ -40,7 +40,7 @@ describe('opening', () => {
     withTempDir(async (dir) => {
       const path = join(dir, 'w.duckdb');
       const { running, done } = await withFileWarehouse(path, async (w) => ({
-        running: (await w.createRun({ kind: 'characterize', params: {}, cacheKey: 'a', engineVersion: 'v', inputs: {} })).id,
+        running: (await w.createRun({ kind: 'characterization', params: {}, cacheKey: 'a', engineVersion: 'v', inputs: {} })).id,
         done: (await storedRun(w, { p: 1 }, makeResult(1))).id,
       }));
       await withFileWarehouse(path, async (w) => {

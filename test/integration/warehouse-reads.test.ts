@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeResult, storedRun, withWarehouse } from './warehouse-fixtures.js';
+import { makeResult, storedRun, trioInputs, withWarehouse } from './warehouse-fixtures.js';
 import type { CheckpointRow } from '../../src/warehouse/index.js';
 
 const checkpoint = (id: string, fingerprint = `fp-${id}`): CheckpointRow => ({
@@ -135,26 +135,30 @@ describe('checkpoints, tensors and the fingerprint cache', () => {
 });
 
 describe('views', () => {
-  it('layer_profile has DONE runs only; latest_characterization keeps the newest run per params', () => {
+  it('layer_profile has DONE runs only; latest_characterization keeps the newest run per params and checkpoints', () => {
     let tick = 0;
     return withWarehouse(
       async (w) => {
         const oldA = await storedRun(w, { pair: 'A' }, makeResult(2, 0));
         const newA = await storedRun(w, { pair: 'A' }, makeResult(2, 100));
         const b = await storedRun(w, { pair: 'B' }, makeResult(1, 50));
-        await w.createRun({ kind: 'characterize', params: { pair: 'C' }, cacheKey: 'c', engineVersion: 't', inputs: {} });
+        const otherTrio = await storedRun(w, { pair: 'A' }, makeResult(1, 200), trioInputs(['x/base', 'x/sft', 'x/rl']));
+        await w.createRun({ kind: 'characterization', params: { pair: 'C' }, cacheKey: 'c', engineVersion: 't', inputs: trioInputs() });
         const profile = await w.readOnlySql('SELECT DISTINCT run_id FROM layer_profile ORDER BY run_id');
-        expect(profile.rows.map((r) => r[0])).toEqual([oldA.id, newA.id, b.id].sort());
+        expect(profile.rows.map((r) => r[0])).toEqual([oldA.id, newA.id, b.id, otherTrio.id].sort());
         const latest = await w.readOnlySql(
-          "SELECT run_id, layer_index, fro_norm_sum FROM latest_characterization WHERE phase = 'sft' ORDER BY run_id, layer_index",
+          "SELECT run_id, layer_index, fro_norm_sum, checkpoint_ids FROM latest_characterization WHERE phase = 'sft' ORDER BY run_id, layer_index",
         );
-        const expected = [
-          [newA.id, 1, 101 + 101.1],
-          [newA.id, 2, 102 + 102.1],
-          [b.id, 1, 51 + 51.1],
-        ].sort((x, y) => String(x[0]).localeCompare(String(y[0])));
-        expect(latest.rows.map((r) => [r[0], r[1]])).toEqual(expected.map((r) => [r[0], r[1]]));
-        latest.rows.forEach((r, i) => expect(r[2]).toBeCloseTo(expected[i]![2] as number, 10));
+        // fixture: sft fro norms of layer L are seed + L and seed + L + 0.1
+        const expected: [string, number, number, string[]][] = [
+          [newA.id, 1, 101 + 101.1, ['demo/base', 'demo/sft', 'demo/rl']],
+          [newA.id, 2, 102 + 102.1, ['demo/base', 'demo/sft', 'demo/rl']],
+          [b.id, 1, 51 + 51.1, ['demo/base', 'demo/sft', 'demo/rl']],
+          [otherTrio.id, 1, 201 + 201.1, ['x/base', 'x/sft', 'x/rl']],
+        ];
+        expected.sort((x, y) => x[0].localeCompare(y[0]) || x[1] - y[1]);
+        expect(latest.rows.map((r) => [r[0], r[1], r[3]])).toEqual(expected.map((r) => [r[0], r[1], r[3]]));
+        latest.rows.forEach((r, i) => expect(r[2]).toBeCloseTo(expected[i]![2], 10));
       },
       { now: () => new Date(Date.UTC(2025, 0, 1, 0, 0, tick++)) },
     );

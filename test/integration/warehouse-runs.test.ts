@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { WarehouseError } from '../../src/warehouse/index.js';
 import { makeResult, tableCounts, withWarehouse } from './warehouse-fixtures.js';
 
-const newRun = (cacheKey = 'k1') => ({ kind: 'characterize', params: { b: 2, a: 1 }, cacheKey, engineVersion: 'v1', inputs: { base: 'fp0' } });
+const newRun = (cacheKey = 'k1') => ({ kind: 'characterization', params: { b: 2, a: 1 }, cacheKey, engineVersion: 'v1', inputs: { base: 'fp0' } });
 
 describe('runs lifecycle', () => {
   it('createRun starts RUNNING at progress 0 and reads back equal', () =>

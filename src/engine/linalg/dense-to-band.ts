@@ -1,9 +1,13 @@
 /**
  * First stage of the symmetric eigenvalue reduction: a dense symmetric
- * matrix to band form (half-bandwidth b) by blocked Householder. The panel
- * QR runs here in plain loops (O(n b^2) per panel); the two-sided trailing
- * update, where the O(n^3) work is, runs as float64 matrix products in
- * onnxruntime.
+ * matrix to band form (half-bandwidth b) by blocked Householder. Panels of b
+ * columns are factored here in plain loops (O(n b^2) each); the O(n^3) work
+ * runs as float64 matrix products in onnxruntime. The two-sided update of the
+ * trailing matrix is delayed and aggregated over a block of several panels
+ * (as LAPACK's dsytrd does for single columns): per panel only one product
+ * with the trailing matrix (`A V`), and one wide rank-2q update per block.
+ * This cuts the passes over the large matrix several-fold, and lets the band
+ * stay narrow (the chase costs 6 m^2 b) while the products stay wide.
  */
 import type { MatmulKernels } from '../ort/matmul-kernels.js';
 import { SymmetricBand } from './band-to-tridiagonal.js';
@@ -25,11 +29,16 @@ export interface BandReduction {
   panels: PanelReflector[];
 }
 
+/** Default number of columns whose trailing updates are aggregated into one product. */
+export const DEFAULT_BLOCK_COLUMNS = 128;
+
 /**
  * Reduces the symmetric row-major m x m matrix `g` (not modified) to a band
  * of half-bandwidth `b`. Keeps the panel reflectors when `keepReflectors`
  * (memory about m^2 / 2 doubles), for transforming eigenvectors back.
- * Working memory: two more m x m buffers.
+ * `blockColumns` (rounded down to a multiple of b, at least b) is how many
+ * columns share one delayed trailing update. Working memory: two more m x m
+ * buffers.
  */
 export async function denseToBand(
   g: Float64Array,
@@ -37,37 +46,76 @@ export async function denseToBand(
   b: number,
   kernels: MatmulKernels,
   keepReflectors: boolean,
+  blockColumns = DEFAULT_BLOCK_COLUMNS,
 ): Promise<BandReduction> {
+  if (!Number.isInteger(b) || b < 1) throw new RangeError(`'b' must be a positive integer, got ${b}`);
   const band = new SymmetricBand(m, b);
   const { data, width: W } = band;
   const panels: PanelReflector[] = [];
+  const perBlock = Math.max(1, Math.floor(blockColumns / b));
   let cur = g;
   let size = m;
   let j0 = 0;
-  // Two reused output buffers: onnxruntime writes each trailing matrix into the one not being read.
-  const pingPong = m > b + 1 ? [new Float64Array((m - b) ** 2), new Float64Array(Math.max(0, m - 2 * b) ** 2)] : [];
+  // Two reused output buffers (allocated at first use; later outputs are smaller).
+  const pingPong: Array<Float64Array | undefined> = [undefined, undefined];
   let turn = 0;
   while (size > b + 1) {
-    for (let c = 0; c < b; c++) {
-      for (let r = c; r < b; r++) data[(j0 + c) * W + (r - c)] = cur[r * size + c];
+    const N = size;
+    let count = 0;
+    while (count < perBlock && N - count * b > b + 1) count++;
+    const q = count * b;
+    // Earlier panels of this block, transposed: rows kb..kb+b of vt hold V_k^T (zero-padded to N).
+    const vt = new Float64Array(q * N);
+    const yt = new Float64Array(q * N);
+    const cols = new Float64Array(N * b);
+    for (let k = 0; k < count; k++) {
+      const c0 = k * b;
+      const r0 = c0 + b;
+      const n = N - r0;
+      for (let i = 0; i < N; i++) for (let j = 0; j < b; j++) cols[i * b + j] = cur[i * N + c0 + j];
+      let c: Float64Array = cols;
+      if (k > 0) {
+        const vtc = new Float64Array(c0 * b);
+        const ytc = new Float64Array(c0 * b);
+        for (let r = 0; r < c0; r++) {
+          for (let j = 0; j < b; j++) {
+            vtc[r * b + j] = vt[r * N + c0 + j];
+            ytc[r * b + j] = yt[r * N + c0 + j];
+          }
+        }
+        c = await kernels.panelColumns(cols, N, b, vt, yt, vtc, ytc, c0);
+      }
+      for (let j = 0; j < b; j++) {
+        for (let r = j; r < b; r++) data[(j0 + c0 + j) * W + (r - j)] = c[(c0 + r) * b + j];
+      }
+      const panel = new Float64Array(n * b);
+      for (let i = 0; i < n; i++) for (let j = 0; j < b; j++) panel[j * n + i] = c[(r0 + i) * b + j];
+      const taus = panelQR(panel, n, b);
+      // R lands in the band: (j0 + r0 + i, j0 + c0 + j) for i <= j.
+      for (let j = 0; j < b; j++) {
+        for (let i = 0; i <= Math.min(j, n - 1); i++) data[(j0 + c0 + j) * W + (b + i - j)] = panel[j * n + i];
+      }
+      const { v, t } = blockReflector(panel, taus, n, b);
+      if (keepReflectors) panels.push({ start: j0 + r0, n, v, t });
+      const vPad = new Float64Array(N * b);
+      vPad.set(v, r0 * b);
+      const y = await kernels.panelY(cur, N, vPad, t, b, vt, yt, c0);
+      // Only rows >= r0 of Y are meaningful (Q_k acts there); the rest must not leak into later updates.
+      for (let j = 0; j < b; j++) {
+        const vo = (c0 + j) * N;
+        for (let i = r0; i < N; i++) {
+          vt[vo + i] = vPad[i * b + j];
+          yt[vo + i] = y[i * b + j];
+        }
+      }
     }
-    const n = size - b;
-    const panel = new Float64Array(n * b);
-    for (let i = 0; i < n; i++) {
-      const row = (b + i) * size;
-      for (let j = 0; j < b; j++) panel[j * n + i] = cur[row + j];
-    }
-    const taus = panelQR(panel, n, b);
-    // R lands in the band: (j0 + b + i, j0 + j) for i <= j.
-    for (let j = 0; j < b; j++) {
-      for (let i = 0; i <= Math.min(j, n - 1); i++) data[(j0 + j) * W + (b + i - j)] = panel[j * n + i];
-    }
-    const { v, t } = blockReflector(panel, taus, n, b);
-    cur = await kernels.trailingUpdate(cur, size, b, v, t, b, pingPong[turn]);
+    const n = N - q;
+    let out = pingPong[turn];
+    if (out === undefined) out = pingPong[turn] = new Float64Array(n * n);
+    cur = await kernels.blockUpdate(cur, N, q, vt, yt, q, out);
     turn = 1 - turn;
-    if (keepReflectors) panels.push({ start: j0 + b, n, v, t });
     size = n;
-    j0 += b;
+    j0 += q;
   }
   for (let c = 0; c < size; c++) {
     for (let r = c; r < size; r++) data[(j0 + c) * W + (r - c)] = cur[r * size + c];

@@ -84,34 +84,89 @@ function mixedProductGraph(): Uint8Array {
 }
 
 /**
- * Two-sided block-reflector update of the trailing part of a symmetric matrix:
- * with `S22 = S[s:, s:]` and `Q = I - V T V^T`, returns `Q^T S22 Q` as
- * `S22 - V Y^T - Y V^T` where `X = S22 V T` and `Y = X - V (T^T V^T X) / 2`.
+ * Columns of a panel after the delayed updates of the earlier panels of the
+ * same block: `C - VT^T YTc - YT^T VTc`, where `VT`, `YT` (q x N) hold the
+ * earlier reflectors and their `Y` transposed, and `VTc`, `YTc` (q x b) are
+ * their columns at the panel's position.
  */
-function trailingUpdateGraph(): Uint8Array {
+function panelColumnsGraph(): Uint8Array {
   return encodeModel({
-    name: 'trailing_update',
+    name: 'panel_columns',
+    input: [
+      valueInfo('C', F64, ['N', 'b']),
+      valueInfo('VT', F64, ['q', 'N']),
+      valueInfo('YT', F64, ['q', 'N']),
+      valueInfo('VTc', F64, ['q', 'b']),
+      valueInfo('YTc', F64, ['q', 'b']),
+    ],
+    output: [valueInfo('Out', F64, ['N', 'b'])],
+    node: [
+      node('Gemm', ['VT', 'YTc', 'C'], ['C1'], { transA: 1 }, { alpha: -1, beta: 1 }),
+      node('Gemm', ['YT', 'VTc', 'C1'], ['Out'], { transA: 1 }, { alpha: -1, beta: 1 }),
+    ],
+  });
+}
+
+/**
+ * `Y` of one panel reflector `Q = I - V T V^T` (V zero-padded to N rows)
+ * applied to `A = S - VT^T YT - YT^T VT` (the block's trailing matrix with the
+ * earlier panels' updates delayed): `X = A V T`, `Y = X - V (T^T V^T X) / 2`,
+ * so that `Q^T A Q = A - V Y^T - Y V^T`.
+ */
+function panelYGraph(): Uint8Array {
+  return encodeModel({
+    name: 'panel_y',
     input: [
       valueInfo('S', F64, ['N', 'N']),
-      valueInfo('V', F64, ['n', 'b']),
+      valueInfo('V', F64, ['N', 'b']),
       valueInfo('T', F64, ['b', 'b']),
-      valueInfo('starts', I64, [2]),
+      valueInfo('VT', F64, ['q', 'N']),
+      valueInfo('YT', F64, ['q', 'N']),
     ],
-    output: [valueInfo('Out', F64, ['n', 'n'])],
-    initializer: [
-      int64Initializer('ends', [BigInt(Number.MAX_SAFE_INTEGER), BigInt(Number.MAX_SAFE_INTEGER)]),
-      int64Initializer('axes', [0n, 1n]),
-    ],
+    output: [valueInfo('Y', F64, ['N', 'b'])],
     node: [
-      node('Slice', ['S', 'starts', 'ends', 'axes'], ['S22']),
-      node('MatMul', ['S22', 'V'], ['SV']),
-      node('MatMul', ['SV', 'T'], ['X']),
+      node('MatMul', ['S', 'V'], ['U0']),
+      node('MatMul', ['YT', 'V'], ['YtV']),
+      node('MatMul', ['VT', 'V'], ['VtV']),
+      node('Gemm', ['VT', 'YtV', 'U0'], ['U1'], { transA: 1 }, { alpha: -1, beta: 1 }),
+      node('Gemm', ['YT', 'VtV', 'U1'], ['U'], { transA: 1 }, { alpha: -1, beta: 1 }),
+      node('MatMul', ['U', 'T'], ['X']),
       node('Gemm', ['V', 'X'], ['VtX'], { transA: 1 }),
       node('Gemm', ['T', 'VtX'], ['M'], { transA: 1 }),
       node('Gemm', ['V', 'M', 'X'], ['Y'], {}, { alpha: -0.5, beta: 1 }),
-      node('Concat', ['V', 'Y'], ['L'], { axis: 1 }),
-      node('Concat', ['Y', 'V'], ['R'], { axis: 1 }),
-      node('Gemm', ['L', 'R', 'S22'], ['Out'], { transB: 1 }, { alpha: -1, beta: 1 }),
+    ],
+  });
+}
+
+/**
+ * The delayed two-sided update of a block of panels:
+ * `S[s:, s:] - VT22^T YT22 - YT22^T VT22` with `VT22 = VT[:, s:]` (same for YT).
+ */
+function blockUpdateGraph(): Uint8Array {
+  const big = BigInt(Number.MAX_SAFE_INTEGER);
+  return encodeModel({
+    name: 'block_update',
+    input: [
+      valueInfo('S', F64, ['N', 'N']),
+      valueInfo('VT', F64, ['q', 'N']),
+      valueInfo('YT', F64, ['q', 'N']),
+      valueInfo('starts', I64, [2]),
+      valueInfo('start1', I64, [1]),
+    ],
+    output: [valueInfo('Out', F64, ['n', 'n'])],
+    initializer: [
+      int64Initializer('ends', [big, big]),
+      int64Initializer('axes', [0n, 1n]),
+      int64Initializer('end1', [big]),
+      int64Initializer('axis1', [1n]),
+    ],
+    node: [
+      node('Slice', ['S', 'starts', 'ends', 'axes'], ['S22']),
+      node('Slice', ['VT', 'start1', 'end1', 'axis1'], ['VT22']),
+      node('Slice', ['YT', 'start1', 'end1', 'axis1'], ['YT22']),
+      node('Concat', ['VT22', 'YT22'], ['L'], { axis: 0 }),
+      node('Concat', ['YT22', 'VT22'], ['R'], { axis: 0 }),
+      node('Gemm', ['L', 'R', 'S22'], ['Out'], { transA: 1 }, { alpha: -1, beta: 1 }),
     ],
   });
 }
@@ -130,13 +185,15 @@ function blockReflectorGraph(): Uint8Array {
   });
 }
 
-type KernelName = 'gramRows' | 'gramCols' | 'mixedProduct' | 'trailingUpdate' | 'blockReflector';
+type KernelName = 'gramRows' | 'gramCols' | 'mixedProduct' | 'panelColumns' | 'panelY' | 'blockUpdate' | 'blockReflector';
 
 const builders: Record<KernelName, () => Uint8Array> = {
   gramRows: () => gramGraph('rows'),
   gramCols: () => gramGraph('cols'),
   mixedProduct: mixedProductGraph,
-  trailingUpdate: trailingUpdateGraph,
+  panelColumns: panelColumnsGraph,
+  panelY: panelYGraph,
+  blockUpdate: blockUpdateGraph,
   blockReflector: blockReflectorGraph,
 };
 
@@ -207,30 +264,71 @@ export class MatmulKernels {
   }
 
   /**
-   * `Q^T S[s:, s:] Q` with `Q = I - V T V^T`, for symmetric `s` (size x size),
-   * `v` ((size - start) x b) and `t` (b x b, upper triangular). When `out`
-   * is given (at least (size - start)^2 long, not overlapping `s`), the
-   * result is written to its start and a view of it returned.
+   * `C - VT^T YTc - YT^T VTc` for `c` (N x b), `vt`, `yt` (q x N) and
+   * `vtc`, `ytc` (q x b): a panel's columns with the delayed updates applied.
    */
-  trailingUpdate(
+  panelColumns(
+    c: Float64Array,
+    n: number,
+    b: number,
+    vt: Float64Array,
+    yt: Float64Array,
+    vtc: Float64Array,
+    ytc: Float64Array,
+    q: number,
+  ): Promise<Float64Array> {
+    const feeds = {
+      C: new ort.Tensor('float64', c, [n, b]),
+      VT: new ort.Tensor('float64', vt.subarray(0, q * n), [q, n]),
+      YT: new ort.Tensor('float64', yt.subarray(0, q * n), [q, n]),
+      VTc: new ort.Tensor('float64', vtc.subarray(0, q * b), [q, b]),
+      YTc: new ort.Tensor('float64', ytc.subarray(0, q * b), [q, b]),
+    };
+    return this.run('panelColumns', feeds, 'Out');
+  }
+
+  /**
+   * `Y` (N x b) of the reflector `I - V T V^T` (`v` N x b, `t` b x b) applied
+   * two-sidedly to `S - VT^T YT - YT^T VT` (`s` N x N symmetric, the first q
+   * rows of `vt`, `yt` (q x N) used).
+   */
+  panelY(s: Float64Array, n: number, v: Float64Array, t: Float64Array, b: number, vt: Float64Array, yt: Float64Array, q: number): Promise<Float64Array> {
+    const feeds = {
+      S: new ort.Tensor('float64', s.subarray(0, n * n), [n, n]),
+      V: new ort.Tensor('float64', v, [n, b]),
+      T: new ort.Tensor('float64', t, [b, b]),
+      VT: new ort.Tensor('float64', vt.subarray(0, q * n), [q, n]),
+      YT: new ort.Tensor('float64', yt.subarray(0, q * n), [q, n]),
+    };
+    return this.run('panelY', feeds, 'Y');
+  }
+
+  /**
+   * `S[start:, start:] - VT22^T YT22 - YT22^T VT22` with `VT22 = VT[:, start:]`
+   * (`s` size x size symmetric, `vt`, `yt` q x size). When `out` is given (at
+   * least (size - start)^2 long, not overlapping `s`), the result is written to
+   * its start and a view of it returned.
+   */
+  blockUpdate(
     s: Float64Array,
     size: number,
     start: number,
-    v: Float64Array,
-    t: Float64Array,
-    b: number,
+    vt: Float64Array,
+    yt: Float64Array,
+    q: number,
     out?: Float64Array,
   ): Promise<Float64Array> {
     const n = size - start;
     if (out !== undefined && out.length < n * n) throw new RangeError(`'out' must hold ${n * n} elements, got ${out.length}`);
     const feeds = {
-      S: new ort.Tensor('float64', s, [size, size]),
-      V: new ort.Tensor('float64', v, [n, b]),
-      T: new ort.Tensor('float64', t, [b, b]),
+      S: new ort.Tensor('float64', s.subarray(0, size * size), [size, size]),
+      VT: new ort.Tensor('float64', vt.subarray(0, q * size), [q, size]),
+      YT: new ort.Tensor('float64', yt.subarray(0, q * size), [q, size]),
       starts: new ort.Tensor('int64', BigInt64Array.from([BigInt(start), BigInt(start)]), [2]),
+      start1: new ort.Tensor('int64', BigInt64Array.from([BigInt(start)]), [1]),
     };
     const into = out === undefined ? undefined : new ort.Tensor('float64', out.subarray(0, n * n), [n, n]);
-    return this.run('trailingUpdate', feeds, 'Out', into);
+    return this.run('blockUpdate', feeds, 'Out', into);
   }
 
   /** `Z - V T V^T Z` for `z` (n x k), `v` (n x b), `t` (b x b). */
