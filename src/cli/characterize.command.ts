@@ -3,7 +3,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { dirname, resolve } from 'node:path';
 import { createApp } from '../app.js';
 import type { AppConfig } from '../config.js';
-import { toLayerUpdates } from '../resolvers/characterization.mapping.js';
+import { toGroupUpdates, toLayerUpdates } from '../resolvers/characterization.mapping.js';
 import { WarehouseError } from '../warehouse/index.js';
 import { renderTable } from './format.js';
 
@@ -51,8 +51,10 @@ export async function characterizeCommand(config: AppConfig, opts: CharacterizeC
     if (!run || run.status !== 'DONE') throw new Error(`characterization failed: ${run?.error ?? 'unknown error'}`);
     const [layerRows] = await warehouse.layerStats([handle.runId]);
     const layers = toLayerUpdates(layerRows ?? []);
+    const [groupRows] = await warehouse.groupStats([handle.runId]);
+    const regions = toGroupUpdates(groupRows ?? [], 'region');
     if (opts.json) {
-      process.stdout.write(JSON.stringify({ runId: handle.runId, cached: handle.cached, layers }, null, 2) + '\n');
+      process.stdout.write(JSON.stringify({ runId: handle.runId, cached: handle.cached, layers, regions }, null, 2) + '\n');
       return;
     }
     process.stdout.write(`run ${handle.runId}${handle.cached ? ' (from the warehouse)' : ''}\n`);
@@ -63,6 +65,13 @@ export async function characterizeCommand(config: AppConfig, opts: CharacterizeC
           l.index, l.section, l.region ?? '', l.tensorCount, l.sft.froNorm, l.rl.froNorm, l.sft.relativeNorm, l.rl.relativeNorm,
           l.sft.effectiveRank, l.rl.effectiveRank, l.rl.stableRank, l.cosine, l.subspaceOverlap,
         ]),
+      ) + '\n',
+    );
+    process.stdout.write('LLM regions (sum of fro over tensors):\n');
+    process.stdout.write(
+      renderTable(
+        ['region', 'tensors', 'SFT fro sum', 'RL fro sum', 'RL eff.rank (mean)'],
+        regions.map((g) => [g.key, g.tensorCount, g.sft.froNormSum, g.rl.froNormSum, g.rl.effectiveRank]),
       ) + '\n',
     );
   } finally {

@@ -11,8 +11,15 @@ export function formatNumber(value: unknown): string {
   return Number(value.toPrecision(4)).toString();
 }
 
+/** A compact table: no rules between rows, numbers right-aligned. */
 export function renderTable(head: string[], rows: unknown[][]): string {
-  const table = new Table({ head, style: { head: [], border: [] } });
+  const numeric = head.map((_, c) => rows.length > 0 && rows.every((r) => typeof r[c] === 'number' || r[c] === null));
+  const table = new Table({
+    head,
+    style: { head: [], border: [] },
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+    colAligns: numeric.map((n) => (n ? 'right' : 'left')),
+  });
   for (const row of rows) table.push(row.map(formatNumber));
   return table.toString();
 }

@@ -48,8 +48,17 @@ export function toLayerUpdates(rows: readonly LayerStatRow[]): LayerUpdate[] {
     .sort((a, b) => a.index - b.index);
 }
 
+const GROUP_ORDER: Record<string, readonly string[]> = {
+  section: ['vision', 'projector', 'llm', 'other'],
+  component: ['attention', 'mlp', 'other'],
+  region: ['early', 'middle', 'late'],
+};
+
+/** Group rows of one grouping, in network order (vision first, early first). */
 export function toGroupUpdates(rows: readonly GroupStatRow[], grouping: 'section' | 'component' | 'region'): GroupUpdate[] {
-  return pairByPhase(rows.filter((r) => r.grouping === grouping), (r) => r.groupKey).map(({ sft, rl }) => ({
+  const order = GROUP_ORDER[grouping]!;
+  const sorted = rows.filter((r) => r.grouping === grouping).sort((a, b) => order.indexOf(a.groupKey) - order.indexOf(b.groupKey));
+  return pairByPhase(sorted, (r) => r.groupKey).map(({ sft, rl }) => ({
     key: sft.groupKey,
     tensorCount: sft.nTensors,
     sft: stats(sft),

@@ -114,3 +114,20 @@ describe('characterization of a planted trio against closed forms', () => {
     ]);
   });
 });
+
+describe('groups', () => {
+  test('regions come early, middle, late; sections in network order; fro sums add up', async () => {
+    const r = await t.execute<any>(`{ characterization(base: "planted/base", sft: "planted/sft", rl: "planted/rl", options: { topK: 2 }) {
+      regions { key tensorCount rl { froNormSum } } sections { key tensorCount } components { key } } }`);
+    const c = r.data.characterization;
+    expect(c.regions.map((g: { key: string }) => g.key)).toEqual(['early', 'middle', 'late']);
+    expect(c.sections.map((g: { key: string }) => g.key)).toEqual(['vision', 'projector', 'llm', 'other']);
+    expect(c.components.map((g: { key: string }) => g.key)).toEqual(['attention', 'mlp', 'other']);
+    const sumOfSections = c.sections.reduce((n: number, g: { tensorCount: number }) => n + g.tensorCount, 0);
+    expect(sumOfSections).toBe(tensors.length);
+    for (const region of c.regions) {
+      const members = layers.filter((l) => l.region === region.key.toUpperCase());
+      close(region.rl.froNormSum, members.reduce((a, l) => a + l.rl.froNormSum!, 0), 1e-9, `${region.key} fro sum`);
+    }
+  });
+});

@@ -67,47 +67,43 @@ export async function denseToBand(
     // Earlier panels of this block, transposed: rows kb..kb+b of vt hold V_k^T (zero-padded to N).
     const vt = new Float64Array(q * N);
     const yt = new Float64Array(q * N);
-    const cols = new Float64Array(N * b);
     for (let k = 0; k < count; k++) {
       const c0 = k * b;
       const r0 = c0 + b;
       const n = N - r0;
-      for (let i = 0; i < N; i++) for (let j = 0; j < b; j++) cols[i * b + j] = cur[i * N + c0 + j];
-      let c: Float64Array = cols;
+      // Columns c0..c0+b of the symmetric matrix are its rows, transposed: contiguous.
+      let ct = cur.subarray(c0 * N, (c0 + b) * N);
       if (k > 0) {
         const vtc = new Float64Array(c0 * b);
         const ytc = new Float64Array(c0 * b);
         for (let r = 0; r < c0; r++) {
-          for (let j = 0; j < b; j++) {
-            vtc[r * b + j] = vt[r * N + c0 + j];
-            ytc[r * b + j] = yt[r * N + c0 + j];
-          }
+          vtc.set(vt.subarray(r * N + c0, r * N + c0 + b), r * b);
+          ytc.set(yt.subarray(r * N + c0, r * N + c0 + b), r * b);
         }
-        c = await kernels.panelColumns(cols, N, b, vt, yt, vtc, ytc, c0);
+        ct = await kernels.panelRows(ct, N, b, vt, yt, vtc, ytc, c0);
       }
       for (let j = 0; j < b; j++) {
-        for (let r = j; r < b; r++) data[(j0 + c0 + j) * W + (r - j)] = c[(c0 + r) * b + j];
+        for (let r = j; r < b; r++) data[(j0 + c0 + j) * W + (r - j)] = ct[j * N + c0 + r];
       }
       const panel = new Float64Array(n * b);
-      for (let i = 0; i < n; i++) for (let j = 0; j < b; j++) panel[j * n + i] = c[(r0 + i) * b + j];
+      for (let j = 0; j < b; j++) panel.set(ct.subarray(j * N + r0, (j + 1) * N), j * n);
       const taus = panelQR(panel, n, b);
       // R lands in the band: (j0 + r0 + i, j0 + c0 + j) for i <= j.
       for (let j = 0; j < b; j++) {
         for (let i = 0; i <= Math.min(j, n - 1); i++) data[(j0 + c0 + j) * W + (b + i - j)] = panel[j * n + i];
       }
-      const { v, t } = blockReflector(panel, taus, n, b);
-      if (keepReflectors) panels.push({ start: j0 + r0, n, v, t });
-      const vPad = new Float64Array(N * b);
-      vPad.set(v, r0 * b);
-      const y = await kernels.panelY(cur, N, vPad, t, b, vt, yt, c0);
-      // Only rows >= r0 of Y are meaningful (Q_k acts there); the rest must not leak into later updates.
-      for (let j = 0; j < b; j++) {
-        const vo = (c0 + j) * N;
-        for (let i = r0; i < N; i++) {
-          vt[vo + i] = vPad[i * b + j];
-          yt[vo + i] = y[i * b + j];
-        }
+      const t = triangularFactor(panel, taus, n, b);
+      // V^T of this panel, zero-padded to N columns, written straight into its rows of vt.
+      for (let j = 0; j < Math.min(b, n); j++) {
+        const row = (c0 + j) * N + r0;
+        vt[row + j] = 1;
+        vt.set(panel.subarray(j * n + j + 1, (j + 1) * n), row + j + 1);
       }
+      if (keepReflectors) panels.push({ start: j0 + r0, n, v: unpackV(panel, n, b), t });
+      const vkt = vt.subarray(c0 * N, (c0 + b) * N);
+      const ykt = await kernels.panelY(cur, N, vkt, t, b, vt, yt, c0);
+      // Only columns >= r0 of Y^T are meaningful (Q_k acts there); the rest must not leak into later updates.
+      for (let j = 0; j < b; j++) yt.set(ykt.subarray(j * N + r0, (j + 1) * N), (c0 + j) * N + r0);
     }
     const n = N - q;
     let out = pingPong[turn];
@@ -133,7 +129,39 @@ function panelQR(panel: Float64Array, n: number, b: number): Float64Array {
     taus[j] = tau;
     panel[off] = beta;
     if (tau === 0) continue;
-    for (let q = j + 1; q < b; q++) {
+    // Two columns per pass, two partial sums each: plain loops are bound by the add latency otherwise.
+    let q = j + 1;
+    for (; q + 1 < b; q += 2) {
+      const qo = q * n + j;
+      const po = qo + n;
+      let d0 = panel[qo];
+      let d1 = panel[po];
+      let e0 = 0;
+      let e1 = 0;
+      let t = 1;
+      for (; t + 1 < len; t += 2) {
+        const v0 = panel[off + t];
+        const v1 = panel[off + t + 1];
+        d0 += v0 * panel[qo + t];
+        d1 += v0 * panel[po + t];
+        e0 += v1 * panel[qo + t + 1];
+        e1 += v1 * panel[po + t + 1];
+      }
+      if (t < len) {
+        d0 += panel[off + t] * panel[qo + t];
+        d1 += panel[off + t] * panel[po + t];
+      }
+      const f0 = tau * (d0 + e0);
+      const f1 = tau * (d1 + e1);
+      panel[qo] -= f0;
+      panel[po] -= f1;
+      for (let u = 1; u < len; u++) {
+        const vu = panel[off + u];
+        panel[qo + u] -= f0 * vu;
+        panel[po + u] -= f1 * vu;
+      }
+    }
+    if (q < b) {
       const qo = q * n + j;
       let dot = panel[qo];
       for (let t = 1; t < len; t++) dot += panel[off + t] * panel[qo + t];
@@ -145,25 +173,32 @@ function panelQR(panel: Float64Array, n: number, b: number): Float64Array {
   return taus;
 }
 
-/** Compact WY form `H_0 H_1 ... = I - V T V^T` of the panel's reflectors. */
-function blockReflector(panel: Float64Array, taus: Float64Array, n: number, b: number): { v: Float64Array; t: Float64Array } {
+/** The row-major n x b unit lower trapezoidal V of a factored column-major panel. */
+function unpackV(panel: Float64Array, n: number, b: number): Float64Array {
   const v = new Float64Array(n * b);
-  const kmax = Math.min(b, n);
-  for (let j = 0; j < kmax; j++) {
+  for (let j = 0; j < Math.min(b, n); j++) {
     v[j * b + j] = 1;
     for (let r = j + 1; r < n; r++) v[r * b + j] = panel[j * n + r];
   }
+  return v;
+}
+
+/** Upper triangular T of the compact WY form `H_0 H_1 ... = I - V T V^T` of the panel's reflectors. */
+function triangularFactor(panel: Float64Array, taus: Float64Array, n: number, b: number): Float64Array {
+  const kmax = Math.min(b, n);
   const t = new Float64Array(b * b);
   const w = new Float64Array(b);
   for (let j = 0; j < kmax; j++) {
     const tau = taus[j];
     t[j * b + j] = tau;
     if (j === 0 || tau === 0) continue;
-    // w = V[:, 0:j]^T v_j, using v_j = 0 above row j and 1 at row j.
-    for (let i = 0; i < j; i++) w[i] = panel[i * n + j];
-    for (let r = j + 1; r < n; r++) {
-      const vr = panel[j * n + r];
-      for (let i = 0; i < j; i++) w[i] += panel[i * n + r] * vr;
+    // w_i = v_i . v_j, using v_j = 0 above row j and 1 at row j; both columns contiguous.
+    const jo = j * n;
+    for (let i = 0; i < j; i++) {
+      const io = i * n;
+      let s = panel[io + j];
+      for (let r = j + 1; r < n; r++) s += panel[io + r] * panel[jo + r];
+      w[i] = s;
     }
     for (let i = 0; i < j; i++) {
       let s = 0;
@@ -171,5 +206,5 @@ function blockReflector(panel: Float64Array, taus: Float64Array, n: number, b: n
       t[i * b + j] = -tau * s;
     }
   }
-  return { v, t };
+  return t;
 }

@@ -84,56 +84,60 @@ function mixedProductGraph(): Uint8Array {
 }
 
 /**
- * Columns of a panel after the delayed updates of the earlier panels of the
- * same block: `C - VT^T YTc - YT^T VTc`, where `VT`, `YT` (q x N) hold the
- * earlier reflectors and their `Y` transposed, and `VTc`, `YTc` (q x b) are
- * their columns at the panel's position.
+ * Rows of a panel (its columns, transposed; the matrix is symmetric) after
+ * the delayed updates of the earlier panels of the same block:
+ * `C - YTc^T VT - VTc^T YT`, where `VT`, `YT` (q x N) hold the earlier
+ * reflectors and their `Y`, transposed, and `VTc`, `YTc` (q x b) are their
+ * columns at the panel's position.
  */
-function panelColumnsGraph(): Uint8Array {
+function panelRowsGraph(): Uint8Array {
   return encodeModel({
-    name: 'panel_columns',
+    name: 'panel_rows',
     input: [
-      valueInfo('C', F64, ['N', 'b']),
+      valueInfo('C', F64, ['b', 'N']),
       valueInfo('VT', F64, ['q', 'N']),
       valueInfo('YT', F64, ['q', 'N']),
       valueInfo('VTc', F64, ['q', 'b']),
       valueInfo('YTc', F64, ['q', 'b']),
     ],
-    output: [valueInfo('Out', F64, ['N', 'b'])],
+    output: [valueInfo('Out', F64, ['b', 'N'])],
     node: [
-      node('Gemm', ['VT', 'YTc', 'C'], ['C1'], { transA: 1 }, { alpha: -1, beta: 1 }),
-      node('Gemm', ['YT', 'VTc', 'C1'], ['Out'], { transA: 1 }, { alpha: -1, beta: 1 }),
+      node('Gemm', ['YTc', 'VT', 'C'], ['C1'], { transA: 1 }, { alpha: -1, beta: 1 }),
+      node('Gemm', ['VTc', 'YT', 'C1'], ['Out'], { transA: 1 }, { alpha: -1, beta: 1 }),
     ],
   });
 }
 
 /**
- * `Y` of one panel reflector `Q = I - V T V^T` (V zero-padded to N rows)
- * applied to `A = S - VT^T YT - YT^T VT` (the block's trailing matrix with the
- * earlier panels' updates delayed): `X = A V T`, `Y = X - V (T^T V^T X) / 2`,
- * so that `Q^T A Q = A - V Y^T - Y V^T`.
+ * `Y^T` of one panel reflector `Q = I - V T V^T` (given as `VkT` = V^T,
+ * zero-padded to N columns) applied to `A = S - VT^T YT - YT^T VT` (the
+ * block's trailing matrix with the earlier panels' updates delayed):
+ * `X = A V T`, `Y = X - V (T^T V^T X) / 2`, so that
+ * `Q^T A Q = A - V Y^T - Y V^T`. Everything is kept transposed (b x N) so
+ * that the caller copies whole rows.
  */
 function panelYGraph(): Uint8Array {
   return encodeModel({
     name: 'panel_y',
     input: [
       valueInfo('S', F64, ['N', 'N']),
-      valueInfo('V', F64, ['N', 'b']),
+      valueInfo('VkT', F64, ['b', 'N']),
       valueInfo('T', F64, ['b', 'b']),
       valueInfo('VT', F64, ['q', 'N']),
       valueInfo('YT', F64, ['q', 'N']),
     ],
-    output: [valueInfo('Y', F64, ['N', 'b'])],
+    output: [valueInfo('YkT', F64, ['b', 'N'])],
     node: [
-      node('MatMul', ['S', 'V'], ['U0']),
-      node('MatMul', ['YT', 'V'], ['YtV']),
-      node('MatMul', ['VT', 'V'], ['VtV']),
-      node('Gemm', ['VT', 'YtV', 'U0'], ['U1'], { transA: 1 }, { alpha: -1, beta: 1 }),
-      node('Gemm', ['YT', 'VtV', 'U1'], ['U'], { transA: 1 }, { alpha: -1, beta: 1 }),
-      node('MatMul', ['U', 'T'], ['X']),
-      node('Gemm', ['V', 'X'], ['VtX'], { transA: 1 }),
+      // S V rather than V^T S: the big operand must be the un-packed left one.
+      node('Gemm', ['S', 'VkT'], ['U0'], { transB: 1 }),
+      node('Gemm', ['VkT', 'YT'], ['VtY'], { transB: 1 }),
+      node('Gemm', ['VkT', 'VT'], ['VtV'], { transB: 1 }),
+      node('Gemm', ['VT', 'VtY', 'U0'], ['U1'], { transA: 1, transB: 1 }, { alpha: -1, beta: 1 }),
+      node('Gemm', ['YT', 'VtV', 'U1'], ['U'], { transA: 1, transB: 1 }, { alpha: -1, beta: 1 }),
+      node('Gemm', ['T', 'U'], ['XT'], { transA: 1, transB: 1 }),
+      node('Gemm', ['VkT', 'XT'], ['VtX'], { transB: 1 }),
       node('Gemm', ['T', 'VtX'], ['M'], { transA: 1 }),
-      node('Gemm', ['V', 'M', 'X'], ['Y'], {}, { alpha: -0.5, beta: 1 }),
+      node('Gemm', ['M', 'VkT', 'XT'], ['YkT'], { transA: 1 }, { alpha: -0.5, beta: 1 }),
     ],
   });
 }
@@ -185,13 +189,13 @@ function blockReflectorGraph(): Uint8Array {
   });
 }
 
-type KernelName = 'gramRows' | 'gramCols' | 'mixedProduct' | 'panelColumns' | 'panelY' | 'blockUpdate' | 'blockReflector';
+type KernelName = 'gramRows' | 'gramCols' | 'mixedProduct' | 'panelRows' | 'panelY' | 'blockUpdate' | 'blockReflector';
 
 const builders: Record<KernelName, () => Uint8Array> = {
   gramRows: () => gramGraph('rows'),
   gramCols: () => gramGraph('cols'),
   mixedProduct: mixedProductGraph,
-  panelColumns: panelColumnsGraph,
+  panelRows: panelRowsGraph,
   panelY: panelYGraph,
   blockUpdate: blockUpdateGraph,
   blockReflector: blockReflectorGraph,
@@ -264,10 +268,10 @@ export class MatmulKernels {
   }
 
   /**
-   * `C - VT^T YTc - YT^T VTc` for `c` (N x b), `vt`, `yt` (q x N) and
-   * `vtc`, `ytc` (q x b): a panel's columns with the delayed updates applied.
+   * `C - YTc^T VT - VTc^T YT` for `c` (b x N), `vt`, `yt` (first q rows of
+   * q' x N) and `vtc`, `ytc` (q x b): a panel's rows with the delayed updates applied.
    */
-  panelColumns(
+  panelRows(
     c: Float64Array,
     n: number,
     b: number,
@@ -278,29 +282,29 @@ export class MatmulKernels {
     q: number,
   ): Promise<Float64Array> {
     const feeds = {
-      C: new ort.Tensor('float64', c, [n, b]),
+      C: new ort.Tensor('float64', c, [b, n]),
       VT: new ort.Tensor('float64', vt.subarray(0, q * n), [q, n]),
       YT: new ort.Tensor('float64', yt.subarray(0, q * n), [q, n]),
       VTc: new ort.Tensor('float64', vtc.subarray(0, q * b), [q, b]),
       YTc: new ort.Tensor('float64', ytc.subarray(0, q * b), [q, b]),
     };
-    return this.run('panelColumns', feeds, 'Out');
+    return this.run('panelRows', feeds, 'Out');
   }
 
   /**
-   * `Y` (N x b) of the reflector `I - V T V^T` (`v` N x b, `t` b x b) applied
-   * two-sidedly to `S - VT^T YT - YT^T VT` (`s` N x N symmetric, the first q
-   * rows of `vt`, `yt` (q x N) used).
+   * `Y^T` (b x N) of the reflector `I - V T V^T` (`vkt` = V^T, b x N; `t`
+   * b x b) applied two-sidedly to `S - VT^T YT - YT^T VT` (`s` N x N
+   * symmetric, the first q rows of `vt`, `yt` (q' x N) used).
    */
-  panelY(s: Float64Array, n: number, v: Float64Array, t: Float64Array, b: number, vt: Float64Array, yt: Float64Array, q: number): Promise<Float64Array> {
+  panelY(s: Float64Array, n: number, vkt: Float64Array, t: Float64Array, b: number, vt: Float64Array, yt: Float64Array, q: number): Promise<Float64Array> {
     const feeds = {
       S: new ort.Tensor('float64', s.subarray(0, n * n), [n, n]),
-      V: new ort.Tensor('float64', v, [n, b]),
+      VkT: new ort.Tensor('float64', vkt, [b, n]),
       T: new ort.Tensor('float64', t, [b, b]),
       VT: new ort.Tensor('float64', vt.subarray(0, q * n), [q, n]),
       YT: new ort.Tensor('float64', yt.subarray(0, q * n), [q, n]),
     };
-    return this.run('panelY', feeds, 'Y');
+    return this.run('panelY', feeds, 'YkT');
   }
 
   /**
