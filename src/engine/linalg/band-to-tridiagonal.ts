@@ -73,22 +73,30 @@ export class ReflectorLog {
    * eigenvector of the tridiagonal becomes one of the band matrix).
    */
   applyBackward(z: Float64Array, k: number): void {
+    // Locals, not fields, inside the loops: V8 does not hoist the property loads.
+    const { start, length, offset, tau: taus, vectors } = this;
     const w = new Float64Array(k);
     for (let q = this.count - 1; q >= 0; q--) {
-      const s = this.start[q];
-      const len = this.length[q];
-      const off = this.offset[q];
-      const tau = this.tau[q];
-      w.fill(0);
-      for (let t = 0; t < len; t++) {
-        const vt = this.vectors[off + t];
-        const row = (s + t) * k;
+      const base = start[q] * k;
+      const len = length[q];
+      const off = offset[q];
+      const tau = taus[q];
+      // v[0] = 1: the first row starts w, no zero fill.
+      for (let j = 0; j < k; j++) w[j] = z[base + j];
+      for (let t = 1; t < len; t++) {
+        const vt = vectors[off + t];
+        const row = base + t * k;
         for (let j = 0; j < k; j++) w[j] += vt * z[row + j];
       }
-      for (let t = 0; t < len; t++) {
-        const f = tau * this.vectors[off + t];
-        const row = (s + t) * k;
-        for (let j = 0; j < k; j++) z[row + j] -= f * w[j];
+      for (let j = 0; j < k; j++) {
+        const f = tau * w[j];
+        w[j] = f;
+        z[base + j] -= f;
+      }
+      for (let t = 1; t < len; t++) {
+        const vt = vectors[off + t];
+        const row = base + t * k;
+        for (let j = 0; j < k; j++) z[row + j] -= vt * w[j];
       }
     }
   }

@@ -88,8 +88,9 @@ export class SpectralSolver {
       // Right vectors of A^T A; A v_j = s_j u_j.
       u = await this.kernels.mixedProduct(a, rows, cols, selectColumns(eig.vectors, m, k, count), count);
     }
-    orthonormalizeColumns(u, rows, count);
-    return { values, left: toColumnMajor(u, rows, count), leftCount: count };
+    const left = toColumnMajor(u, rows, count);
+    orthonormalizeColumns(left, rows, count);
+    return { values, left, leftCount: count };
   }
 
   /** Releases the onnxruntime sessions. */
@@ -106,29 +107,37 @@ function selectColumns(z: Float64Array, n: number, k: number, count: number): Fl
 }
 
 /**
- * Modified Gram-Schmidt, twice, on the columns of the row-major n x k matrix,
- * then a sign fix (largest-magnitude entry positive) so results do not depend
- * on the sign a solver happened to produce.
+ * Modified Gram-Schmidt, twice, on the k contiguous columns of length n
+ * (column-major), then a sign fix (largest-magnitude entry positive) so
+ * results do not depend on the sign a solver happened to produce.
  */
 function orthonormalizeColumns(u: Float64Array, n: number, k: number): void {
-  const col = new Float64Array(n);
   for (let j = 0; j < k; j++) {
+    const jo = j * n;
     for (let pass = 0; pass < 2; pass++) {
       for (let q = 0; q < j; q++) {
-        let dot = 0;
-        for (let i = 0; i < n; i++) dot += u[i * k + q] * u[i * k + j];
-        for (let i = 0; i < n; i++) u[i * k + j] -= dot * u[i * k + q];
+        const qo = q * n;
+        let d0 = 0;
+        let d1 = 0;
+        let i = 0;
+        for (; i + 1 < n; i += 2) {
+          d0 += u[qo + i] * u[jo + i];
+          d1 += u[qo + i + 1] * u[jo + i + 1];
+        }
+        if (i < n) d0 += u[qo + i] * u[jo + i];
+        const dot = d0 + d1;
+        for (let r = 0; r < n; r++) u[jo + r] -= dot * u[qo + r];
       }
     }
     let ssq = 0;
     let big = 0;
     for (let i = 0; i < n; i++) {
-      col[i] = u[i * k + j];
-      ssq += col[i] * col[i];
-      if (Math.abs(col[i]) > Math.abs(big)) big = col[i];
+      const x = u[jo + i];
+      ssq += x * x;
+      if (Math.abs(x) > Math.abs(big)) big = x;
     }
     const f = (big < 0 ? -1 : 1) / Math.sqrt(ssq);
-    for (let i = 0; i < n; i++) u[i * k + j] = col[i] * f;
+    for (let i = 0; i < n; i++) u[jo + i] *= f;
   }
 }
 
