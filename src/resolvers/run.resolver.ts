@@ -1,6 +1,6 @@
-import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { RunStatus } from '../schema/enums.js';
-import { BadUserInputError } from '../schema/errors.js';
+import { BadUserInputError, NotFoundError } from '../schema/errors.js';
 import { Run } from '../schema/run.type.js';
 import type { RequestContext } from './context.js';
 import { toRun } from './run.mapping.js';
@@ -27,6 +27,18 @@ export class RunResolver {
       if (limit < 1 || limit > 1000) throw new BadUserInputError(`'first' must be 1-1000, got ${limit}`, 'first');
       const rows = await ctx.services.warehouse.listRuns({ status: status ?? undefined, first: limit });
       return rows.map((r) => toRun(r, ctx.services.runs.liveProgress(r.id)));
+    });
+  }
+
+  @Mutation(() => Run, { description: 'Stops a QUEUED or RUNNING run; it ends FAILED with the error "cancelled by request" and stores no rows.' })
+  cancelRun(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<Run> {
+    return translating(async () => {
+      const row = await ctx.loaders.run.load(id);
+      if (!row) throw new NotFoundError('run', id);
+      if (!ctx.services.runs.cancel(id)) {
+        throw new BadUserInputError(`run '${id}' is ${row.status} and not computing in this server: nothing to cancel`, 'id');
+      }
+      return toRun(row, ctx.services.runs.liveProgress(id));
     });
   }
 }

@@ -63,10 +63,13 @@ export class CharacterizationService {
       kind: 'characterization',
       params,
       inputs: (['base', 'sft', 'rl'] as const).map((role) => ({ role, id: rows[role].id, fingerprint: rows[role].fingerprint })),
-      compute: async (onProgress) => {
+      compute: async (onProgress, signal) => {
         const worker = await this.worker();
-        return worker.run({ base: rows.base.path, sft: rows.sft.path, rl: rows.rl.path }, params, (p) =>
-          onProgress(p.done / p.total, `${p.done}/${p.total} ${p.tensor}`),
+        return worker.run(
+          { base: rows.base.path, sft: rows.sft.path, rl: rows.rl.path },
+          params,
+          (p) => onProgress(p.done / p.total, `${p.done}/${p.total} ${p.tensor}`),
+          signal,
         );
       },
       store: (warehouse, runId, result) => warehouse.completeRun(runId, toCharacterizationRows(result)),

@@ -12,7 +12,8 @@ export interface RunSpec<R> {
   params: unknown;
   /** the inputs by id and content fingerprint (only fingerprints enter the key) */
   inputs: { role: string; id: string; fingerprint: string }[];
-  compute(onProgress: (fraction: number, message?: string) => void): Promise<R>;
+  /** the work; it should stop soon after `signal` aborts (cancelRun) */
+  compute(onProgress: (fraction: number, message?: string) => void, signal: AbortSignal): Promise<R>;
   /** writes the result rows and marks the run DONE in one transaction */
   store(warehouse: Warehouse, runId: string, result: R): Promise<void>;
 }
@@ -27,15 +28,30 @@ export interface RunHandle {
 
 const PROGRESS_WRITE_INTERVAL_MS = 500;
 
+/** The error a cancelled run ends with. */
+export const CANCELLED_MESSAGE = 'cancelled by request';
+
 export class RunManager {
   private readonly inFlight = new Map<string, Promise<RunHandle>>();
   private readonly live = new Map<string, { progress: number; message: string | null }>();
+  private readonly cancellers = new Map<string, AbortController>();
 
   constructor(private readonly warehouse: Warehouse, private readonly engineVersion = ENGINE_VERSION) {}
 
   /** The freshest progress of a run computing in this process, if any. */
   liveProgress(runId: string): { progress: number; message: string | null } | undefined {
     return this.live.get(runId);
+  }
+
+  /**
+   * Asks a run computing in this process to stop; it ends FAILED with
+   * 'cancelled' and stores no rows. Returns false when no such run is computing here.
+   */
+  cancel(runId: string): boolean {
+    const controller = this.cancellers.get(runId);
+    if (!controller) return false;
+    controller.abort();
+    return true;
   }
 
   /** Starts the run or joins the identical one in flight or done. */
@@ -76,6 +92,8 @@ export class RunManager {
   private async execute<R>(runId: string, spec: RunSpec<R>): Promise<void> {
     let lastWrite = 0;
     let writing: Promise<void> = Promise.resolve();
+    const controller = new AbortController();
+    this.cancellers.set(runId, controller);
     const onProgress = (fraction: number, message?: string) => {
       this.live.set(runId, { progress: fraction, message: message ?? null });
       const now = Date.now();
@@ -84,12 +102,16 @@ export class RunManager {
       writing = writing.then(() => this.warehouse.updateRunProgress(runId, fraction, message).catch(() => undefined));
     };
     try {
-      const result = await spec.compute(onProgress);
+      const result = await spec.compute(onProgress, controller.signal);
+      if (controller.signal.aborted) throw new Error(CANCELLED_MESSAGE);
       await writing;
       await spec.store(this.warehouse, runId, result);
     } catch (err) {
       await writing;
-      await this.warehouse.failRun(runId, (err as Error).message).catch(() => undefined);
+      const message = controller.signal.aborted ? CANCELLED_MESSAGE : (err as Error).message;
+      await this.warehouse.failRun(runId, message).catch(() => undefined);
+    } finally {
+      this.cancellers.delete(runId);
     }
   }
 }

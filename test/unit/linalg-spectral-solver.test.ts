@@ -34,7 +34,7 @@ describe('SpectralSolver', () => {
     }
   });
 
-  it('recovers planted values of tall and wide matrices (onnxruntime band stage included)', async () => {
+  it('recovers planted values of tall and wide matrices (one-stage route; linalg-routes covers the band stage)', async () => {
     const s = Array.from({ length: 170 }, (_, i) => 100 * 0.97 ** i);
     for (const [rows, cols] of [
       [230, 170],

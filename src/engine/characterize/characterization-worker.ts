@@ -5,7 +5,7 @@
 import type { Worker } from 'node:worker_threads';
 import { spawnTypeScriptWorker } from '../workers/spawn-worker.js';
 import type { CharacterizationResult, CharacterizeOptions, CharacterizeProgress } from './characterize.js';
-import type { CharacterizeJob, WorkerReply } from './protocol.js';
+import type { CancelJob, CharacterizeJob, WorkerReply } from './protocol.js';
 
 /** An error raised inside the worker, carried across the thread boundary with its name and code. */
 export class WorkerJobError extends Error {
@@ -74,6 +74,7 @@ export class CharacterizationWorker {
     dirs: { base: string; sft: string; rl: string },
     options: CharacterizeOptions,
     onProgress?: (p: CharacterizeProgress) => void,
+    signal?: AbortSignal,
   ): Promise<CharacterizationResult> {
     await this.ensureStarted();
     const jobId = this.nextJobId++;
@@ -81,6 +82,8 @@ export class CharacterizationWorker {
     return new Promise((resolve, reject) => {
       this.pending.set(jobId, { resolve, reject, onProgress });
       this.worker!.postMessage(job);
+      // the worker checks between tensors, so a cancelled job stops within one tensor's time
+      signal?.addEventListener('abort', () => this.worker?.postMessage({ type: 'cancel', jobId } satisfies CancelJob), { once: true });
     });
   }
 

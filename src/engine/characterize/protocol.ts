@@ -8,6 +8,14 @@ export interface CharacterizeJob {
   options: CharacterizeOptions;
 }
 
+/** Asks the worker to stop a queued or running job between tensors. */
+export interface CancelJob {
+  type: 'cancel';
+  jobId: number;
+}
+
+export type WorkerRequest = CharacterizeJob | CancelJob;
+
 export type WorkerReply =
   | { type: 'progress'; jobId: number; progress: CharacterizeProgress }
   | { type: 'done'; jobId: number; result: CharacterizationResult }
