@@ -32,3 +32,22 @@ registerEnumType(Section, { name: 'Section', description: 'vision blocks (negati
 registerEnumType(Component, { name: 'Component', description: 'attention, MLP, or other tensors of a block' });
 registerEnumType(Region, { name: 'Region', description: 'early / middle / late thirds of the LLM layers' });
 registerEnumType(RunStatus, { name: 'RunStatus' });
+
+export enum LocalizationMethod {
+  VISUAL_TOKEN_SWAP = 'VISUAL_TOKEN_SWAP',
+  ZERO_ABLATION = 'ZERO_ABLATION',
+}
+
+export enum ScoringMode {
+  GENERATE = 'GENERATE',
+  TEACHER_FORCED = 'TEACHER_FORCED',
+}
+
+registerEnumType(LocalizationMethod, {
+  name: 'LocalizationMethod',
+  description: 'VISUAL_TOKEN_SWAP: swap visual-token keys/values with the source image at every layer >= L (METHOD 1a); ZERO_ABLATION: replace layer L by the identity (METHOD 1b)',
+});
+registerEnumType(ScoringMode, {
+  name: 'ScoringMode',
+  description: 'GENERATE: greedy generation with answer normalisation; TEACHER_FORCED: log-probability and exact match of the gold answer tokens in one pass',
+});
