@@ -1,0 +1,113 @@
+/**
+ * The Qwen2 language model run layer by layer: embedding (with the visual
+ * span replaced by the vision tower's tokens), decoder layers with hooks and
+ * a KV cache, and the head on chosen rows.
+ */
+import { headGraph } from '../graphs/pieces.js';
+import type { ModelConfig } from '../model/config.js';
+import { attentionMask, inverseFrequencies, type PreparedBatch, ropeTables } from './batch.js';
+import { type BlockSessions, blockSessions, runBlock } from './block.js';
+import type { BatchLayout, HookSet, Phase } from './hooks.js';
+import type { ModelWeights } from './model-weights.js';
+import type { GraphSession, SessionPool } from './ort-sessions.js';
+import type { F32Tensor } from './tensor.js';
+import { VisionTower } from './vision.js';
+
+/** Keys and values of one layer, [B, nkv, S, d]. */
+export interface LayerKV {
+  k: F32Tensor;
+  v: F32Tensor;
+}
+
+/** A pass over some rows of the sequence axis. */
+export interface PassSpec {
+  layout: BatchLayout;
+  phase: Phase;
+  step: number;
+  /** sequence index of the first row */
+  offset: number;
+}
+
+/** The decoder stack of one model. */
+export class LanguageModel {
+  readonly #inv: Float64Array;
+
+  private constructor(
+    readonly config: ModelConfig,
+    readonly weights: ModelWeights,
+    private readonly blocks: BlockSessions,
+    private readonly head: GraphSession,
+    private readonly vision: VisionTower | undefined,
+  ) {
+    this.#inv = inverseFrequencies(config.ropeTheta, config.headDim);
+  }
+
+  /** Gets the sessions for this model's shapes from `pool`. */
+  static async create(weights: ModelWeights, pool: SessionPool): Promise<LanguageModel> {
+    const c = weights.config;
+    const attention = { hidden: c.hiddenSize, heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim, eps: c.rmsNormEps, qkvBias: true, outBias: false };
+    const mlp = { hidden: c.hiddenSize, intermediate: c.intermediateSize, eps: c.rmsNormEps, bias: false };
+    const headShape = { hidden: c.hiddenSize, vocab: c.vocabSize, eps: c.rmsNormEps };
+    const blocks = await blockSessions(pool, attention, mlp);
+    const head = await pool.get(`lm_head:${JSON.stringify(headShape)}`, () => headGraph(headShape));
+    const vision = c.vision ? await VisionTower.create(weights, pool) : undefined;
+    return new LanguageModel(c, weights, blocks, head, vision);
+  }
+
+  /** Input embeddings [B, T, H] of token rows, with visual spans filled from the vision tower. */
+  async embed(ids: readonly (readonly number[])[], hooks: HookSet, batch?: PreparedBatch, pixels?: readonly Float32Array[]): Promise<F32Tensor> {
+    const H = this.config.hiddenSize;
+    const table = (await this.weights.embedding()).data;
+    const B = ids.length;
+    const T = ids[0]!.length;
+    const x = new Float32Array(B * T * H);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        const id = ids[b]![t]!;
+        x.set(table.subarray(id * H, (id + 1) * H), (b * T + t) * H);
+      }
+    }
+    if (batch && batch.imageRows.length > 0) {
+      if (!this.vision || !pixels) throw new TypeError(`the batch holds images but the model has no vision tower`);
+      const tokens = await this.vision.run(pixels, hooks);
+      let row = 0;
+      for (const b of batch.imageRows) {
+        for (const t of batch.layout.visualPositions[b]!) {
+          x.set(tokens.data.subarray(row * H, (row + 1) * H), (b * T + t) * H);
+          row++;
+        }
+      }
+    }
+    return { data: x, dims: [B, T, H] };
+  }
+
+  /**
+   * Runs decoder layers `from`..N-1 over `x` (rows offset..offset+T-1).
+   * `kv[l]` holds the cache before the pass and is replaced by the cache after
+   * it; `record`, when given, receives the resid_pre of each layer run and the final stream.
+   */
+  async layers(x: F32Tensor, from: number, kv: (LayerKV | undefined)[], hooks: HookSet, pass: PassSpec, record?: F32Tensor[]): Promise<F32Tensor> {
+    const rows = x.dims[1]!;
+    const mask = attentionMask(pass.layout, pass.offset, rows);
+    const { cos, sin } = ropeTables(pass.layout, this.#inv, pass.offset, rows);
+    let cur = x;
+    for (let l = from; l < this.config.numLayers; l++) {
+      record?.push(cur);
+      const ctx = { section: 'llm' as const, layer: l, phase: pass.phase, step: pass.step, offset: pass.offset, layout: pass.layout };
+      const out = await runBlock(this.blocks, await this.weights.decoderLayer(l), { x: cur, cos, sin, mask, past: kv[l] }, hooks, ctx);
+      kv[l] = { k: out.k, v: out.v };
+      cur = out.out;
+    }
+    record?.push(cur);
+    return cur;
+  }
+
+  /** Logits [rows.length, V] of chosen rows (flat indices b·T + t) of a [B, T, H] stream. */
+  async logits(x: F32Tensor, rows: readonly number[]): Promise<Float32Array> {
+    const H = this.config.hiddenSize;
+    const picked = new Float32Array(rows.length * H);
+    rows.forEach((r, i) => picked.set(x.data.subarray(r * H, (r + 1) * H), i * H));
+    const out = await this.head.run({ x: { data: picked, dims: [rows.length, H] }, ...(await this.weights.head()) }, ['logits']);
+    return out.logits!.data as Float32Array;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * What a run computes after the layers: logits, greedy generation, or
+ * teacher-forced scoring, with their result types.
+ */
+import type { ModelInput } from './batch.js';
+
+/** Logits at the last real position of each example ([B, V]) or at every position ([B, T, V], left-padded). */
+export interface LogitsTask {
+  kind: 'logits';
+  /** ['last'] */
+  positions?: 'last' | 'all';
+}
+
+/** Greedy decoding with a KV cache. */
+export interface GenerateTask {
+  kind: 'generate';
+  maxNewTokens: number;
+  /** stop ids [config eos_token_id] */
+  eosTokenIds?: readonly number[];
+}
+
+/** One pass over prompt + gold answer (`answerIds` of each input). */
+export interface ScoreTask {
+  kind: 'score';
+}
+
+/** What a run computes. */
+export type Task = LogitsTask | GenerateTask | ScoreTask;
+
+/** An example for scoring: prompt and gold answer ids. */
+export interface ScoreInput extends ModelInput {
+  answerIds: readonly number[];
+}
+
+/** Result of a {@link LogitsTask}. */
+export interface LogitsResult {
+  kind: 'logits';
+  /** [B, V] or [B, T, V] */
+  logits: Float32Array;
+  dims: number[];
+}
+
+/** Result of a {@link GenerateTask}. */
+export interface GenerateResult {
+  kind: 'generate';
+  /** generated ids per example, without the stop id */
+  tokens: number[][];
+  /** why each example stopped */
+  finish: ('eos' | 'length')[];
+}
+
+/** Result of a {@link ScoreTask}. */
+export interface ScoreResult {
+  kind: 'score';
+  /** sum over answer tokens of log p(gold token | prefix), float64 */
+  logProb: number[];
+  /** per example, per answer token log-probabilities */
+  tokenLogProbs: number[][];
+  /** greedy argmax equals every gold token */
+  exactMatch: boolean[];
+}
+
+/** The result type of a task type. */
+export type TaskResult<T extends Task> = T extends LogitsTask ? LogitsResult : T extends GenerateTask ? GenerateResult : ScoreResult;
+
+/** Index of the largest value of row `r` (lowest index on ties). */
+export function argmaxRow(logits: Float32Array, r: number, V: number): number {
+  let best = 0;
+  let bestValue = logits[r * V]!;
+  for (let j = 1; j < V; j++) {
+    const x = logits[r * V + j]!;
+    if (x > bestValue) [best, bestValue] = [j, x];
+  }
+  return best;
+}
+
+/** log softmax(row r)[j] in float64. */
+export function logSoftmaxAt(logits: Float32Array, r: number, V: number, j: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < V; i++) max = Math.max(max, logits[r * V + i]!);
+  let sum = 0;
+  for (let i = 0; i < V; i++) sum += Math.exp(logits[r * V + i]! - max);
+  return logits[r * V + j]! - max - Math.log(sum);
+}
+
+/** Checks a task; RangeError naming the bad field. */
+export function validateTask(task: Task): void {
+  if (task.kind === 'generate') {
+    if (!Number.isInteger(task.maxNewTokens) || task.maxNewTokens < 1) throw new RangeError(`'maxNewTokens' must be a positive integer, got ${task.maxNewTokens}`);
+  } else if (task.kind === 'logits') {
+    if (task.positions !== undefined && task.positions !== 'last' && task.positions !== 'all') throw new RangeError(`'positions' must be 'last' or 'all', got ${JSON.stringify(task.positions)}`);
+  } else if (task.kind !== 'score') {
+    throw new RangeError(`'task.kind' must be 'logits', 'generate' or 'score', got ${JSON.stringify((task as { kind: unknown }).kind)}`);
+  }
+}
