@@ -1,15 +1,25 @@
+import { AnalysisStore } from './AnalysisStore.js';
 import { applyMigrations } from './applyMigrations.js';
 import { CheckpointStore, type FingerprintCache } from './CheckpointStore.js';
 import { openDatabase, type DbConnection, type DbInstance } from './duckdbBinding.js';
 import { inTransaction } from './inTransaction.js';
+import { ProbeSetStore } from './ProbeSetStore.js';
 import { RunStore, type NewRun } from './RunStore.js';
 import { SqlDoor, type SqlDoorOptions } from './SqlDoor.js';
 import { StatsStore } from './StatsStore.js';
 import type {
+  AnalysisRows,
   CharacterizationRows,
   CheckpointRow,
+  ExampleResultRow,
+  ExampleResultsQuery,
+  ExampleRow,
+  ExamplesQuery,
   GroupStatRow,
+  LayerEffectRow,
   LayerStatRow,
+  NewProbeSet,
+  ProbeSetRow,
   RunRow,
   RunStatus,
   SqlResult,
@@ -45,6 +55,8 @@ export class Warehouse {
   readonly #checkpoints: CheckpointStore;
   readonly #runs: RunStore;
   readonly #stats: StatsStore;
+  readonly #probeSets: ProbeSetStore;
+  readonly #analysis: AnalysisStore;
   readonly #door: SqlDoor;
 
   private constructor(instance: DbInstance, owner: DbConnection, readOnly: boolean, now: () => Date) {
@@ -54,6 +66,8 @@ export class Warehouse {
     this.#checkpoints = new CheckpointStore(this.#context);
     this.#runs = new RunStore(this.#context);
     this.#stats = new StatsStore(this.#context);
+    this.#probeSets = new ProbeSetStore(this.#context);
+    this.#analysis = new AnalysisStore(this.#context);
     this.#door = new SqlDoor(this.#context);
   }
 
@@ -165,12 +179,27 @@ export class Warehouse {
    */
   async completeRun(id: string, result: CharacterizationRows): Promise<void> {
     this.assertWritable('completeRun');
+    return this.#completeWith(id, (connection) => this.#stats.append(connection, id, result));
+  }
+
+  /**
+   * completeRun for the probing and transfer analyses: stores layer effects
+   * and example results and marks the run DONE in one transaction, with the
+   * same failure contract (nothing kept, run FAILED, WRITE_FAILED thrown).
+   * @throws WarehouseError RUN_NOT_FOUND (run untouched) when the run is not QUEUED/RUNNING
+   */
+  async completeAnalysisRun(id: string, result: AnalysisRows): Promise<void> {
+    this.assertWritable('completeAnalysisRun');
+    return this.#completeWith(id, (connection) => this.#analysis.append(connection, id, result));
+  }
+
+  async #completeWith(id: string, store: (connection: DbConnection) => Promise<void>): Promise<void> {
     try {
       await this.#withDedicatedConnection((connection) =>
         inTransaction(connection, async () => {
           // first, so a run that is not active is refused before any row is written
           await this.#runs.markDone(connection, id);
-          await this.#stats.append(connection, id, result);
+          await store(connection);
         }),
       );
     } catch (error) {
@@ -194,6 +223,52 @@ export class Warehouse {
   /** A page of tensor rows; `first` counts tensors, `after` is the last tensor_name seen. */
   tensorStats(query: TensorStatsQuery): Promise<TensorStatRow[]> {
     return this.#stats.tensorStats(query);
+  }
+
+  // analysis results (probing, transfer)
+
+  /** One statement for all run ids; one list per id in request order (layerIndex null = no layer). */
+  layerEffects(runIds: readonly string[]): Promise<LayerEffectRow[][]> {
+    return this.#analysis.layerEffects(runIds);
+  }
+  /** A page of example results; `first` counts examples, `after` is the last example_id seen. */
+  exampleResults(query: ExampleResultsQuery): Promise<ExampleResultRow[]> {
+    return this.#analysis.exampleResults(query);
+  }
+
+  // probe sets
+
+  /**
+   * Registers or refreshes a probe set (by id) and stores the examples of
+   * its fingerprint, in one transaction: a failure stores nothing.
+   * @throws RangeError when the set has no id or no examples; TypeError for an example JSON cannot hold;
+   *   WarehouseError WRITE_FAILED when DuckDB refuses the rows (e.g. duplicate example ids)
+   */
+  async upsertProbeSet(set: NewProbeSet): Promise<void> {
+    this.assertWritable('upsertProbeSet');
+    try {
+      await this.#probeSets.upsert(set);
+    } catch (error) {
+      if (error instanceof RangeError || error instanceof TypeError) throw error;
+      throw new WarehouseError('WRITE_FAILED', `probe set '${set.id}' could not be stored; nothing of it was kept: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+  }
+  listProbeSets(): Promise<ProbeSetRow[]> {
+    return this.#probeSets.list();
+  }
+  /** Batch read for a DataLoader: one statement, answers in request order. */
+  getProbeSets(ids: readonly string[]): Promise<(ProbeSetRow | undefined)[]> {
+    return this.#probeSets.getMany(ids);
+  }
+  /** The distinct tasks and splits (each sorted) of the examples stored for a probe-set fingerprint; one statement. */
+  probeSetFacets(fingerprint: string): Promise<{ tasks: string[]; splits: string[] }> {
+    return this.#probeSets.facets(fingerprint);
+  }
+  /** A page of a probe set's examples by example_id, optionally one split/task; [] for an unknown id. */
+  examples(probeSetId: string, query: ExamplesQuery = {}): Promise<ExampleRow[]> {
+    return this.#probeSets.examples(probeSetId, query);
   }
 
   // SQL door

@@ -14,7 +14,7 @@ export type WarehouseErrorCode =
   | 'SCHEMA_MISMATCH'
   /** a run id that does not exist, or is not in the state the operation needs */
   | 'RUN_NOT_FOUND'
-  /** a run's result could not be stored; nothing of it was kept and the run is FAILED */
+  /** a run's result (then the run is FAILED) or a probe set could not be stored; nothing of it was kept */
   | 'WRITE_FAILED'
   /** a write was attempted on a warehouse opened read-only */
   | 'READ_ONLY';

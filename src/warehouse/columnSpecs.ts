@@ -11,7 +11,8 @@ export interface Field<R> extends ColumnSpec {
   get(row: R): unknown;
 }
 
-function field<R>(name: string, kind: ColumnKind, get: (row: R) => unknown): Field<R> {
+/** A column spec with its getter. */
+export function field<R>(name: string, kind: ColumnKind, get: (row: R) => unknown): Field<R> {
   return { name, kind, get };
 }
 

@@ -9,6 +9,7 @@ import {
   DOUBLE,
   INTEGER,
   LIST,
+  VARCHAR,
   StatementType,
   arrayFromArrayValue,
   arrayFromListValue,
@@ -38,7 +39,7 @@ export type PlainValue = string | number | boolean | null | Date | PlainValue[] 
 export type PlainRow = Record<string, PlainValue>;
 
 /** Column kinds the appender writes; JSON takes a string. */
-export type ColumnKind = 'VARCHAR' | 'JSON' | 'INTEGER' | 'DOUBLE' | 'INTEGER[]' | 'DOUBLE[]';
+export type ColumnKind = 'VARCHAR' | 'JSON' | 'INTEGER' | 'DOUBLE' | 'BOOLEAN' | 'INTEGER[]' | 'DOUBLE[]' | 'VARCHAR[]';
 export interface ColumnSpec {
   readonly name: string;
   readonly kind: ColumnKind;
@@ -190,6 +191,7 @@ function toDuckValue(value: SqlParam): DuckDBValue {
 
 const LIST_DOUBLE = LIST(DOUBLE);
 const LIST_INTEGER = LIST(INTEGER);
+const LIST_VARCHAR = LIST(VARCHAR);
 
 async function appendRows(
   connection: DuckDBConnection,
@@ -236,8 +238,13 @@ function appendOne(appender: DuckDBAppender, column: ColumnSpec, value: unknown)
     case 'DOUBLE':
       if (typeof value !== 'number') throw new TypeError(`column '${column.name}' needs a number, got ${typeof value}`);
       return appender.appendDouble(value);
+    case 'BOOLEAN':
+      if (typeof value !== 'boolean') throw new TypeError(`column '${column.name}' needs a boolean, got ${typeof value}`);
+      return appender.appendBoolean(value);
     case 'INTEGER[]':
       return appender.appendList(value as number[], LIST_INTEGER);
+    case 'VARCHAR[]':
+      return appender.appendList(value as string[], LIST_VARCHAR);
     case 'DOUBLE[]':
       return appender.appendList(value as number[], LIST_DOUBLE);
   }

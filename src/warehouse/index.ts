@@ -4,6 +4,7 @@ export { WarehouseError, type WarehouseErrorCode } from './WarehouseError.js';
 export { cacheKey, type CacheKeyParts } from './cacheKey.js';
 export { canonicalJson } from './canonicalJson.js';
 export { SCHEMA_VERSION } from './migrations.js';
+export { NO_LAYER_INDEX } from './schemaV2.js';
 export type { FingerprintCache } from './CheckpointStore.js';
 export type { NewRun } from './RunStore.js';
 export type { SqlDoorOptions } from './SqlDoor.js';

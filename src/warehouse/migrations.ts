@@ -1,4 +1,5 @@
 import { SCHEMA_V1 } from './schemaV1.js';
+import { SCHEMA_V2 } from './schemaV2.js';
 
 /** One schema step, applied once in its own transaction and recorded in `schema_migrations`. */
 export interface Migration {
@@ -8,7 +9,10 @@ export interface Migration {
 }
 
 /** Every migration, in version order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'checkpoints, runs, characterization', statements: SCHEMA_V1 }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'checkpoints, runs, characterization', statements: SCHEMA_V1 },
+  { version: 2, name: 'probe sets, examples, layer effects, example results', statements: SCHEMA_V2 },
+];
 
 /** The schema version this code writes and reads. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

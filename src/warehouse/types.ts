@@ -137,3 +137,121 @@ export interface SqlResult {
   /** true when the query had more rows than maxRows */
   truncated: boolean;
 }
+
+/** How a probe set was read (see docs/probe-sets.md). */
+export type ProbeSetFormat = 'reference' | 'jsonl';
+
+/** One registered probe set (table `probe_sets`). */
+export interface ProbeSetRow {
+  /** slug such as 'demo/vision' */
+  id: string;
+  name: string;
+  format: ProbeSetFormat;
+  /** the root folder on the server */
+  root: string;
+  /** content hash; keys its rows in `examples` */
+  fingerprint: string;
+  nExamples: number;
+  /** when first registered */
+  registeredAt: Date;
+}
+
+/** One example as the engine's probe reader yields it (images, answers and meta are stored as JSON). */
+export interface NewProbeExample {
+  id: string;
+  task: string;
+  split: string;
+  prompt: string;
+  images: unknown;
+  answers: unknown;
+  description: string | null;
+  tags: readonly string[];
+  meta: unknown;
+}
+
+/** What upsertProbeSet stores: a loaded probe set plus the id to register it under. */
+export interface NewProbeSet {
+  id: string;
+  /** default: the id */
+  name?: string;
+  format: ProbeSetFormat;
+  root: string;
+  fingerprint: string;
+  examples: readonly NewProbeExample[];
+  /** default now; a re-registration keeps the first */
+  registeredAt?: Date;
+}
+
+/** One example of a probe set content (table `examples`). */
+export interface ExampleRow {
+  probeSetFingerprint: string;
+  exampleId: string;
+  task: string;
+  split: string;
+  prompt: string;
+  images: unknown;
+  answers: unknown;
+  description: string | null;
+  tags: string[];
+  meta: unknown;
+}
+
+/** A page of examples: keyset pagination on example_id. */
+export interface ExamplesQuery {
+  split?: string;
+  task?: string;
+  /** default 100, at most 1000 */
+  first?: number;
+  /** the last example_id of the previous page */
+  after?: string;
+}
+
+/** One run x layer x task x metric (table `layer_effects`); layerIndex null = not about one layer. */
+export interface LayerEffectRow {
+  runId: string;
+  layerIndex: number | null;
+  section: Section | null;
+  /** a probe task, or 'all' for numbers over every task */
+  task: string;
+  /** e.g. 'change_rate', 'transfer_rate', 'accuracy', 'accuracy_drop' */
+  metric: string;
+  value: number | null;
+  ciLow: number | null;
+  ciHigh: number | null;
+  /** examples behind the value */
+  n: number | null;
+  extra: unknown;
+}
+
+/** One run x layer x example x condition (table `example_results`); layerIndex null = no intervention layer. */
+export interface ExampleResultRow {
+  runId: string;
+  layerIndex: number | null;
+  exampleId: string;
+  task: string;
+  /** e.g. 'clean', 'swap', 'ablate', 'image', 'black_image' */
+  condition: string;
+  answer: string | null;
+  correct: boolean | null;
+  changed: boolean | null;
+  transferred: boolean | null;
+  score: number | null;
+  extra: unknown;
+}
+
+/** Everything one probing/transfer run stores (the run id is given by completeAnalysisRun). */
+export interface AnalysisRows {
+  layerEffects?: readonly WithoutRunId<LayerEffectRow>[];
+  exampleResults?: readonly WithoutRunId<ExampleResultRow>[];
+}
+
+/** A page of example results; `first` counts examples, `after` is the last example_id seen. */
+export interface ExampleResultsQuery {
+  runId: string;
+  /** a layer, null for the rows without a layer; undefined for all */
+  layerIndex?: number | null;
+  condition?: string;
+  /** default 100, at most 1000 */
+  first?: number;
+  after?: string;
+}

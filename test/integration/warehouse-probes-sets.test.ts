@@ -1,0 +1,133 @@
+import { appendFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadProbeSet, ProbeSetError, type ProbeSet } from '../../src/engine/probes/index.js';
+import { WarehouseError, type NewProbeSet, type Warehouse } from '../../src/warehouse/index.js';
+import { withTempDir, writeJsonlSet, writeReferenceRoot } from '../unit/probes-fixtures.js';
+import { withWarehouse } from './warehouse-fixtures.js';
+
+async function counts(w: Warehouse): Promise<[unknown, unknown]> {
+  const answer = await w.readOnlySql('SELECT (SELECT count(*) FROM probe_sets), (SELECT count(*) FROM examples)');
+  return [answer.rows[0]![0], answer.rows[0]![1]];
+}
+
+/** Loads a file probe set and registers it under `id` the way a service would. */
+async function register(w: Warehouse, set: ProbeSet, id: string): Promise<void> {
+  await w.upsertProbeSet({ ...set, id });
+}
+
+describe('probe sets in the warehouse', () => {
+  it('stores a loaded set and its examples; reads them back page by page', () =>
+    withTempDir((dir) =>
+      withWarehouse(async (w) => {
+        const set = await loadProbeSet(writeJsonlSet(dir), { name: 'demo probes' });
+        await register(w, set, 'demo/probes');
+        const [row] = await w.getProbeSets(['demo/probes']);
+        expect(row).toMatchObject({ id: 'demo/probes', name: 'demo probes', format: 'jsonl', root: dir, fingerprint: set.fingerprint, nExamples: 4 });
+        expect(row!.registeredAt).toBeInstanceOf(Date);
+
+        const all = await w.examples('demo/probes');
+        expect(all.map((e) => e.exampleId)).toEqual(['a1', 'g1', 'p1', 'r1']);
+        const p1 = all.find((e) => e.exampleId === 'p1')!;
+        const original = set.examples.find((e) => e.id === 'p1')!;
+        expect(p1).toEqual({
+          probeSetFingerprint: set.fingerprint,
+          exampleId: 'p1',
+          task: original.task,
+          split: original.split,
+          prompt: original.prompt,
+          images: original.images,
+          answers: original.answers,
+          description: null,
+          tags: [],
+          meta: {},
+        });
+        expect(all.find((e) => e.exampleId === 'r1')!.tags).toEqual(['arith']);
+        expect(all.find((e) => e.exampleId === 'g1')!.answers).toEqual({ target: [1, 2, 3, 4], source: null });
+
+        const page1 = await w.examples('demo/probes', { first: 3 });
+        const page2 = await w.examples('demo/probes', { first: 3, after: page1[2]!.exampleId });
+        expect([...page1, ...page2].map((e) => e.exampleId)).toEqual(['a1', 'g1', 'p1', 'r1']);
+        expect((await w.examples('demo/probes', { split: 'perception' })).map((e) => e.exampleId)).toEqual(['g1', 'p1']);
+        expect((await w.examples('demo/probes', { split: 'perception', task: 'grounding' })).map((e) => e.exampleId)).toEqual(['g1']);
+        expect(await w.examples('nope')).toEqual([]);
+        expect(await w.probeSetFacets(set.fingerprint)).toEqual({ tasks: ['counting', 'free', 'grounding', 'numeric'], splits: ['alignment', 'perception', 'reasoning'] });
+        expect(await w.probeSetFacets('unknown')).toEqual({ tasks: [], splits: [] });
+        await expect(w.examples('demo/probes', { first: 0 })).rejects.toThrow(/'first'/);
+      }),
+    ));
+
+  it('re-registering keeps the first registered_at; two ids with one content share examples', () => {
+    let tick = Date.UTC(2026, 0, 1);
+    return withTempDir((dir) =>
+      withWarehouse(async (w) => {
+        const set = await loadProbeSet(writeReferenceRoot(dir));
+        await register(w, set, 'a');
+        const first = (await w.getProbeSets(['a']))[0]!.registeredAt;
+        await w.upsertProbeSet({ ...set, id: 'a', name: 'renamed' });
+        await register(w, set, 'b');
+        const [a, b, missing] = await w.getProbeSets(['a', 'b', 'missing']);
+        expect(a!.registeredAt).toEqual(first);
+        expect(a!.name).toBe('renamed');
+        expect(b!.fingerprint).toBe(a!.fingerprint);
+        expect(missing).toBeUndefined();
+        expect((await w.listProbeSets()).map((s) => s.id)).toEqual(['a', 'b']);
+        expect(await counts(w)).toEqual([2, 3]);
+        expect((await w.examples('b')).map((e) => e.exampleId)).toEqual(['c0', 'c1', 'g0']);
+      }, { now: () => new Date((tick += 1000)) }),
+    );
+  });
+
+  it('a failing write stores nothing: duplicate example ids roll back the probe_sets row too', () =>
+    withTempDir((dir) =>
+      withWarehouse(async (w) => {
+        const set = await loadProbeSet(writeJsonlSet(dir));
+        const broken: NewProbeSet = { ...set, id: 'broken', examples: [...set.examples, set.examples[0]!] };
+        const error = await w.upsertProbeSet(broken).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(WarehouseError);
+        expect((error as WarehouseError).code).toBe('WRITE_FAILED');
+        expect((error as WarehouseError).message).toContain("'broken'");
+        expect(await counts(w)).toEqual([0, 0]);
+        await expect(w.upsertProbeSet({ ...set, id: 'x', examples: [] })).rejects.toThrow(RangeError);
+        expect(await counts(w)).toEqual([0, 0]);
+      }),
+    ));
+
+  it('a failed refresh leaves the previous registration as it was', () =>
+    withTempDir((dir) =>
+      withWarehouse(async (w) => {
+        const set = await loadProbeSet(writeJsonlSet(dir));
+        await register(w, set, 'demo');
+        const before = await w.examples('demo');
+        await expect(w.upsertProbeSet({ ...set, id: 'demo', name: 'new', examples: [...set.examples, set.examples[1]!] })).rejects.toThrow(WarehouseError);
+        expect((await w.getProbeSets(['demo']))[0]!.name).toBe(set.name);
+        expect(await w.examples('demo')).toEqual(before);
+      }),
+    ));
+
+  it('bad probe files never reach the warehouse: each gives its error and nothing is stored', () =>
+    withTempDir((dir) =>
+      withWarehouse(async (w) => {
+        const cases: [string, (root: string) => void, string][] = [
+          ['missing image', (root) => rmSync(join(root, 'counting', 'images', 'c0_t.png')), 'MISSING_IMAGE'],
+          ['bad JSON line', (root) => appendLine(root, '{oops'), 'BAD_JSON'],
+          ['unknown task', (root) => appendLine(root, JSON.stringify({ id: 'z', task: 'colour', prompt: 'p', target_image: 'images/c0_t.png', source_image: 'images/c0_s.png', meta: {} })), 'UNKNOWN_TASK'],
+          ['missing answer', (root) => appendLine(root, JSON.stringify({ id: 'z', task: 'ocr', prompt: 'p', target_image: 'images/c0_t.png', source_image: 'images/c0_s.png', meta: { target_text: 'a' } })), 'MISSING_ANSWER'],
+        ];
+        for (const [label, breakIt, code] of cases) {
+          const root = writeReferenceRoot(join(dir, label.replaceAll(' ', '-')));
+          breakIt(root);
+          const error = await loadProbeSet(root)
+            .then((set) => register(w, set, label))
+            .catch((e: unknown) => e);
+          expect(error, label).toBeInstanceOf(ProbeSetError);
+          expect((error as ProbeSetError).code, label).toBe(code);
+        }
+        expect(await counts(w)).toEqual([0, 0]);
+      }),
+    ));
+});
+
+function appendLine(root: string, line: string): void {
+  appendFileSync(join(root, 'counting', 'data.jsonl'), line + '\n');
+}
