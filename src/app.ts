@@ -10,6 +10,9 @@ import type { AppServices } from './resolvers/context.js';
 import { CharacterizationService } from './services/characterization-service.js';
 import { CheckpointRegistry } from './services/checkpoint-registry.js';
 import { RunManager } from './services/run-manager.js';
+import { AnalysisService } from './services/analysis-service.js';
+import { ProbeSetRegistry } from './services/probe-set-registry.js';
+import { ModelWorker } from './engine/runtime/model-worker.js';
 import { Warehouse } from './warehouse/index.js';
 
 export interface App {
@@ -26,7 +29,17 @@ export async function createApp(config: AppConfig, options: { registerDemo?: boo
   const registry = new CheckpointRegistry(warehouse, config.modelRoots);
   const runs = new RunManager(warehouse);
   const characterizations = new CharacterizationService(warehouse, registry, runs, () => (worker ??= CharacterizationWorker.create()));
-  const services: AppServices = { warehouse, registry, runs, characterizations };
+  let modelWorker: Promise<ModelWorker> | undefined;
+  const probeSets = new ProbeSetRegistry(warehouse, config.modelRoots);
+  const analyses = new AnalysisService(warehouse, registry, probeSets, runs, () => {
+    // a worker that died (crash, out of memory) is replaced on the next request
+    modelWorker ??= ModelWorker.create().then((w) => {
+      w.onExit(() => (modelWorker = undefined));
+      return w;
+    });
+    return modelWorker;
+  });
+  const services: AppServices = { warehouse, registry, runs, characterizations, probeSets, analyses };
   if (options.registerDemo ?? true) {
     // the shipped demo is registered whatever FRANKENSCOPE_MODEL_ROOTS says
     const demoRegistry = new CheckpointRegistry(warehouse, [...config.modelRoots, config.demoDir]);
@@ -44,6 +57,7 @@ export async function createApp(config: AppConfig, options: { registerDemo?: boo
     services,
     async close() {
       if (worker) await (await worker).release();
+      if (modelWorker) await (await modelWorker).release();
       warehouse.closeSync();
     },
   };

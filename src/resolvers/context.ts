@@ -1,6 +1,8 @@
 /** What every resolver receives: the app's services and per-request DataLoaders. */
 import type { CheckpointRegistry } from '../services/checkpoint-registry.js';
 import type { CharacterizationService } from '../services/characterization-service.js';
+import type { AnalysisService } from '../services/analysis-service.js';
+import type { ProbeSetRegistry } from '../services/probe-set-registry.js';
 import type { RunManager } from '../services/run-manager.js';
 import type { Warehouse } from '../warehouse/index.js';
 import { createLoaders, type Loaders } from './loaders.js';
@@ -10,6 +12,8 @@ export interface AppServices {
   registry: CheckpointRegistry;
   runs: RunManager;
   characterizations: CharacterizationService;
+  probeSets: ProbeSetRegistry;
+  analyses: AnalysisService;
 }
 
 export interface RequestContext {

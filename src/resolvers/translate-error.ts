@@ -8,6 +8,9 @@ import { InvalidCheckpointName } from '../services/checkpoint-registry.js';
 import { PathMissing, PathNotAllowed } from '../services/path-guard.js';
 import { CheckpointError } from '../engine/checkpoint/index.js';
 import { WarehouseError } from '../warehouse/index.js';
+import { ProbeSetError } from '../engine/probes/index.js';
+import { ProbeSetChanged, UnknownProbeSet } from '../services/probe-set-registry.js';
+import { AnalysisInputError } from '../engine/analyses/prepare.js';
 import { BadUserInputError, CheckpointInvalidError, ClientError, NotFoundError, PathNotAllowedError } from '../schema/errors.js';
 
 export function toClientError(err: unknown): GraphQLError {
@@ -18,6 +21,10 @@ export function toClientError(err: unknown): GraphQLError {
   if (err instanceof PathNotAllowed) return new PathNotAllowedError(err.path, err.roots);
   if (err instanceof PathMissing) return new ClientError('NOT_FOUND', err.message, { path: err.path });
   if (err instanceof CheckpointError) return new CheckpointInvalidError(err.message, err.code);
+  if (err instanceof UnknownProbeSet) return new NotFoundError('probe set', err.probeSetId);
+  if (err instanceof ProbeSetChanged) return new ClientError('PROBE_SET_CHANGED', err.message, { id: err.probeSetId });
+  if (err instanceof ProbeSetError) return new ClientError('PROBE_SET_INVALID', err.message, { reason: err.code });
+  if (err instanceof AnalysisInputError) return new BadUserInputError(err.message);
   if (err instanceof WarehouseError) {
     if (err.code === 'SQL_REFUSED' || err.code === 'SQL_TIMEOUT' || err.code === 'SQL_ERROR') return new ClientError(err.code, err.message);
   }

@@ -3,11 +3,11 @@ import { Section } from './enums.js';
 
 @ObjectType({ description: 'One per-layer number of an analysis, with its bootstrap 95% interval.' })
 export class LayerEffect {
-  @Field(() => Int, { description: 'unified layer index (LLM layer i is i + 1)' })
-  index!: number;
+  @Field(() => Int, { nullable: true, description: 'unified layer index (LLM layer i is i + 1); null for a baseline without intervention' })
+  index!: number | null;
 
-  @Field(() => Section)
-  section!: Section;
+  @Field(() => Section, { nullable: true })
+  section!: Section | null;
 
   @Field(() => String, { description: "task the number is over, or 'all'" })
   task!: string;

@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'NOT_FOUND'
   | 'CHECKPOINT_INVALID'
+  | 'PROBE_SET_INVALID'
+  | 'PROBE_SET_CHANGED'
   | 'PATH_NOT_ALLOWED'
   | 'SQL_REFUSED'
   | 'SQL_TIMEOUT'

@@ -1,0 +1,84 @@
+/**
+ * Inference-time shift, attention side (METHOD.md 1c): per layer, the
+ * attention mass from the text positions after the image to the visual-token
+ * positions, for model A and model B on the same inputs, and B - A.
+ * Runs inside the model worker.
+ */
+import { prepareBatch } from '../runtime/batch.js';
+import type { JobContext } from '../runtime/job-protocol.js';
+import { attentionMass } from '../runtime/interventions.js';
+import { checkLayers, openModel, ProgressCounter } from './common.js';
+import { meanRows, type Tagged } from './effects.js';
+import { AnalysisInputError, chunks } from './prepare.js';
+import type { AnalysisOptions, AnalysisResult, ExampleOutcome, ResolvedExample } from './types.js';
+
+export interface AttentionShiftInput {
+  modelDirA: string;
+  modelDirB: string;
+  examples: ResolvedExample[];
+  options: AnalysisOptions;
+}
+
+/** Query positions: real tokens after the visual span; keys: the visual span. */
+function positions(layout: ReturnType<typeof prepareBatch>['layout']): { queries: number[][]; keys: number[][] } {
+  const queries: number[][] = [];
+  const keys: number[][] = [];
+  for (let b = 0; b < layout.batchSize; b++) {
+    const visual = layout.visualPositions[b]!;
+    const last = visual.length ? visual[visual.length - 1]! : layout.length;
+    const q: number[] = [];
+    for (let t = last + 1; t < layout.length; t++) q.push(t);
+    queries.push(q);
+    keys.push([...visual]);
+  }
+  return { queries, keys };
+}
+
+export async function attentionShift(input: AttentionShiftInput, context: JobContext): Promise<AnalysisResult> {
+  const { options } = input;
+  const examples = input.examples.filter((e) => e.targetImagePath !== null);
+  if (examples.length === 0) throw new AnalysisInputError('attentionShift needs examples with an image; the selected examples have none');
+  const a = await openModel(input.modelDirA, context);
+  const b = await openModel(input.modelDirB, context);
+  if (!a.runner.config.vision || !b.runner.config.vision) throw new AnalysisInputError('attentionShift needs two vision-language models');
+  if (a.runner.config.numLayers !== b.runner.config.numLayers) {
+    throw new AnalysisInputError(`models A and B have ${a.runner.config.numLayers} and ${b.runner.config.numLayers} layers; attentionShift compares the same layers`);
+  }
+  const layers = checkLayers(options, a.runner.config.numLayers);
+  const batches = chunks(examples, options.batchSize);
+  const progress = new ProgressCounter(context, batches.length * 2);
+  const mass = { a: new Map<number, Tagged<number>[]>(), b: new Map<number, Tagged<number>[]>(), diff: new Map<number, Tagged<number>[]>() };
+  for (const l of layers) for (const m of Object.values(mass)) m.set(l, []);
+  const exampleResults: ExampleOutcome[] = [];
+
+  for (const [bi, batch] of batches.entries()) {
+    // both models read the same token ids (built with A's tokenizer), so positions agree
+    const prompts = await Promise.all(batch.map((e) => a.inputs.input(e, 'target')));
+    const layout = prepareBatch(a.runner.config, prompts).layout;
+    const { queries, keys } = positions(layout);
+    const probeA = attentionMass({ numLayers: a.runner.config.numLayers, queries, keys });
+    await a.runner.forward(prompts, { hooks: probeA.hooks });
+    await progress.step(`batch ${bi + 1}/${batches.length}: model A`);
+    const probeB = attentionMass({ numLayers: b.runner.config.numLayers, queries, keys });
+    await b.runner.forward(prompts, { hooks: probeB.hooks });
+    await progress.step(`batch ${bi + 1}/${batches.length}: model B`);
+    batch.forEach((e, i) => {
+      for (const l of layers) {
+        const ma = probeA.mass[l]![i]!;
+        const mb = probeB.mass[l]![i]!;
+        mass.a.get(l)!.push({ task: e.task, value: ma });
+        mass.b.get(l)!.push({ task: e.task, value: mb });
+        mass.diff.get(l)!.push({ task: e.task, value: mb - ma });
+        exampleResults.push({ layerIndex: l + 1, exampleId: e.id, task: e.task, condition: 'model_a', answer: null, correct: null, changed: null, transferred: null, score: ma, extra: null });
+        exampleResults.push({ layerIndex: l + 1, exampleId: e.id, task: e.task, condition: 'model_b', answer: null, correct: null, changed: null, transferred: null, score: mb, extra: null });
+      }
+    });
+  }
+  const o = { bootstrapSamples: options.bootstrapSamples, seed: options.seed };
+  const layerEffects = layers.flatMap((l) => [
+    ...meanRows(l + 1, 'attention_mass_a', mass.a.get(l)!, o),
+    ...meanRows(l + 1, 'attention_mass_b', mass.b.get(l)!, o),
+    ...meanRows(l + 1, 'attention_mass_diff', mass.diff.get(l)!, o),
+  ]);
+  return { layerEffects, exampleResults };
+}

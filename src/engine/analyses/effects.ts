@@ -1,0 +1,79 @@
+/**
+ * Per-layer metric rows with seeded bootstrap 95% intervals, per task and
+ * over all tasks ('all').
+ */
+import { bootstrapPairedDifference, bootstrapProportion, type Interval } from '../scoring/index.js';
+import { SeededRandom } from '../linalg/seeded-random.js';
+import { quantile } from '../scoring/index.js';
+import type { LayerEffect } from './types.js';
+
+export interface EffectOptions {
+  bootstrapSamples: number;
+  seed: number;
+}
+
+/** Values tagged with their example's task. */
+export interface Tagged<T> {
+  task: string;
+  value: T;
+}
+
+function byTask<T>(items: readonly Tagged<T>[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const { task, value } of items) {
+    const list = groups.get(task);
+    if (list) list.push(value);
+    else groups.set(task, [value]);
+  }
+  const out = new Map([...groups.entries()].sort((a, b) => a[0].localeCompare(b[0])));
+  out.set('all', items.map((i) => i.value));
+  return out;
+}
+
+function row(layerIndex: number | null, task: string, metric: string, interval: Interval, extra: unknown = null): LayerEffect {
+  return {
+    layerIndex,
+    section: layerIndex === null ? null : 'llm',
+    task,
+    metric,
+    value: interval.estimate,
+    ciLow: interval.low,
+    ciHigh: interval.high,
+    n: interval.n,
+    extra,
+  };
+}
+
+/** Share of true outcomes, per task and overall. */
+export function proportionRows(layerIndex: number | null, metric: string, outcomes: readonly Tagged<boolean>[], o: EffectOptions): LayerEffect[] {
+  return [...byTask(outcomes)].map(([task, values]) =>
+    row(layerIndex, task, metric, bootstrapProportion(values, { resamples: o.bootstrapSamples, seed: o.seed })),
+  );
+}
+
+/** mean(a) - mean(b) over paired outcomes, per task and overall. */
+export function pairedDifferenceRows(layerIndex: number | null, metric: string, pairs: readonly Tagged<[boolean, boolean]>[], o: EffectOptions): LayerEffect[] {
+  return [...byTask(pairs)].map(([task, values]) =>
+    row(layerIndex, task, metric, bootstrapPairedDifference(values.map((v) => v[0]), values.map((v) => v[1]), { resamples: o.bootstrapSamples, seed: o.seed })),
+  );
+}
+
+/** Percentile bootstrap of the mean of real values (same resampling scheme as the proportions). */
+export function bootstrapMeanInterval(values: readonly number[], o: EffectOptions): Interval {
+  const n = values.length;
+  if (n === 0) return { estimate: null, low: null, high: null, n: 0 };
+  const random = new SeededRandom(o.seed);
+  const means = new Float64Array(o.bootstrapSamples);
+  for (let r = 0; r < o.bootstrapSamples; r++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += values[Math.floor(random.uniform() * n)]!;
+    means[r] = sum / n;
+  }
+  means.sort();
+  return { estimate: values.reduce((s, v) => s + v, 0) / n, low: quantile(means, 0.025), high: quantile(means, 0.975), n };
+}
+
+/** Mean of real values, per task and overall. */
+export function meanRows(layerIndex: number | null, metric: string, values: readonly Tagged<number>[], o: EffectOptions): LayerEffect[] {
+  return [...byTask(values)].map(([task, xs]) => row(layerIndex, task, metric, bootstrapMeanInterval(xs, o)));
+}

@@ -1,0 +1,84 @@
+/**
+ * Turning probe examples into model inputs: the prompt with its visual span
+ * (docs/model.md), the preprocessed image (cached by path) and gold answer ids.
+ */
+import { blackImage, loadImage } from '../model/image.js';
+import { buildPrompt } from '../model/prompt.js';
+import type { TextTokenizer } from '../model/tokenizer.js';
+import type { ModelConfig } from '../model/config.js';
+import type { ProbeAnswer } from '../probes/types.js';
+import type { ModelInput } from '../runtime/batch.js';
+import type { ResolvedExample } from './types.js';
+
+/** Which picture goes with the prompt. */
+export type ImageChoice = 'target' | 'source' | 'black' | 'none';
+
+/** Thrown when a probe set does not fit the analysis (e.g. no pairs for a swap). */
+export class AnalysisInputError extends Error {
+  override readonly name = 'AnalysisInputError';
+}
+
+/** Gold answers as the text a model would write (a box as 'x1,y1,x2,y2'). */
+export function answerText(answer: ProbeAnswer): string {
+  return typeof answer === 'string' ? answer : answer.join(',');
+}
+
+/** Builds inputs for one model; images are decoded once per path. */
+export class InputBuilder {
+  readonly #images = new Map<string, Promise<Float32Array>>();
+
+  constructor(private readonly config: ModelConfig, private readonly tokenizer: TextTokenizer) {}
+
+  #pixels(path: string): Promise<Float32Array> {
+    let p = this.#images.get(path);
+    if (!p) {
+      p = loadImage(path, this.config.vision);
+      this.#images.set(path, p);
+    }
+    return p;
+  }
+
+  /** The prompt of `example` with the chosen image (and, optionally, text before the question). */
+  async input(example: ResolvedExample, image: ImageChoice, prefixText = ''): Promise<ModelInput & { visualSpan: { start: number; length: number } | null }> {
+    if ((image === 'target' || image === 'source' || image === 'black') && !this.config.vision) {
+      throw new AnalysisInputError(`example '${example.id}' needs an image but the model is text-only`);
+    }
+    let pixels: Float32Array | undefined;
+    if (image === 'target' || image === 'source') {
+      const path = image === 'target' ? example.targetImagePath : example.sourceImagePath;
+      if (!path) throw new AnalysisInputError(`example '${example.id}' has no ${image} image`);
+      pixels = await this.#pixels(path);
+    } else if (image === 'black') {
+      pixels = blackImage(this.config.vision);
+    }
+    const prompt = prefixText ? withPrefix(example.prompt, prefixText, pixels !== undefined) : example.prompt;
+    const built = buildPrompt(image === 'none' ? prompt.replace('<image>', '') : prompt, { tokenizer: this.tokenizer, config: this.config, hasImage: pixels !== undefined });
+    return { inputIds: built.ids, pixels, visualSpan: built.visualSpan };
+  }
+
+  /** Token ids of a gold answer (for teacher-forced scoring). */
+  answerIds(answer: ProbeAnswer): number[] {
+    const ids = this.tokenizer.encode(answerText(answer));
+    if (ids.length === 0) throw new AnalysisInputError(`gold answer ${JSON.stringify(answer)} tokenizes to nothing`);
+    return ids;
+  }
+
+  /** Generated ids as text, special tokens dropped. */
+  decode(ids: readonly number[]): string {
+    return this.tokenizer.decode(ids, { skipSpecialTokens: true });
+  }
+}
+
+/** Inserts text right after the image marker (or before the question when the image comes first). */
+function withPrefix(prompt: string, prefix: string, hasImage: boolean): string {
+  if (hasImage && prompt.includes('<image>')) return prompt.replace('<image>', `<image>${prefix}`);
+  if (hasImage) return `<image>${prefix}${prompt}`;
+  return `${prefix}${prompt}`;
+}
+
+/** Splits a list into consecutive chunks of at most `size`. */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,186 @@
+/**
+ * The functional analyses as use cases shared by GraphQL and the CLI:
+ * validate the request, select examples, key the run, and run it once in the
+ * model worker; rows are stored atomically with the run's status.
+ */
+import type { AnalysisOptions, AnalysisResult, ResolvedExample } from '../engine/analyses/types.js';
+import { parseModelConfig, type ModelConfig } from '../engine/model/config.js';
+import type { ModelWorker } from '../engine/runtime/model-worker.js';
+import type { CheckpointRow, Warehouse } from '../warehouse/index.js';
+import type { CheckpointRegistry } from './checkpoint-registry.js';
+import { InvalidArgument, UnknownCheckpoint } from './errors.js';
+import { imagePath, type ProbeSetRegistry } from './probe-set-registry.js';
+import type { RunHandle, RunManager } from './run-manager.js';
+
+/** The request options as clients send them (LLM layers 1-based, as on the unified index). */
+export interface AnalysisRequestOptions {
+  layers?: readonly number[] | null;
+  tasks?: readonly string[] | null;
+  split?: string | null;
+  maxExamples?: number | null;
+  scoring?: 'GENERATE' | 'TEACHER_FORCED' | null;
+  maxNewTokens?: number | null;
+  batchSize?: number | null;
+  bootstrapSamples?: number | null;
+  seed?: number | null;
+}
+
+export type LocalizationMethod = 'VISUAL_TOKEN_SWAP' | 'ZERO_ABLATION';
+
+const ANALYSES = {
+  VISUAL_TOKEN_SWAP: { kind: 'localization.visual_token_swap', module: 'localize-vision.ts', exportName: 'localizeVision' },
+  ZERO_ABLATION: { kind: 'localization.zero_ablation', module: 'localize-reasoning.ts', exportName: 'localizeReasoning' },
+  ATTENTION_SHIFT: { kind: 'attention_shift', module: 'attention-shift.ts', exportName: 'attentionShift' },
+  ACTIVATION_PATCHING: { kind: 'activation_patching', module: 'activation-patching.ts', exportName: 'activationPatching' },
+} as const;
+
+const ANALYSES_DIR = new URL('../engine/analyses/', import.meta.url);
+
+function intIn(value: number | null | undefined, fallback: number, min: number, max: number, name: string): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < min || v > max) throw new InvalidArgument(`options.${name}`, `'${name}' must be an integer from ${min} to ${max}, got ${v}`);
+  return v;
+}
+
+interface Model {
+  row: CheckpointRow;
+  config: ModelConfig;
+}
+
+export class AnalysisService {
+  constructor(
+    private readonly warehouse: Warehouse,
+    private readonly checkpoints: CheckpointRegistry,
+    private readonly probeSets: ProbeSetRegistry,
+    private readonly runs: RunManager,
+    private readonly worker: () => Promise<ModelWorker>,
+  ) {}
+
+  /** METHOD 1a (VISUAL_TOKEN_SWAP) or 1b (ZERO_ABLATION) on one model. */
+  localization(modelId: string, probeSetId: string, method: LocalizationMethod, options: AnalysisRequestOptions = {}): Promise<RunHandle> {
+    const spec = ANALYSES[method];
+    return this.start(spec, [['model', modelId]], probeSetId, options, method === 'VISUAL_TOKEN_SWAP' ? 'pairs' : 'any', ([model], examples, o) => ({
+      modelDir: model!.row.path,
+      examples,
+      options: o,
+    }));
+  }
+
+  /** METHOD 1c: attention mass from text to visual tokens, models A and B. */
+  attentionShift(a: string, b: string, probeSetId: string, options: AnalysisRequestOptions = {}): Promise<RunHandle> {
+    return this.start(ANALYSES.ATTENTION_SHIFT, [['a', a], ['b', b]], probeSetId, options, 'images', ([ma, mb], examples, o) => ({
+      modelDirA: ma!.row.path,
+      modelDirB: mb!.row.path,
+      examples,
+      options: o,
+    }));
+  }
+
+  /** METHOD 1c: target's residual stream after layer L replaced by the source's. */
+  activationPatching(target: string, source: string, probeSetId: string, options: AnalysisRequestOptions = {}): Promise<RunHandle> {
+    return this.start(ANALYSES.ACTIVATION_PATCHING, [['target', target], ['source', source]], probeSetId, options, 'any', ([t, s], examples, o) => ({
+      targetDir: t!.row.path,
+      sourceDir: s!.row.path,
+      examples,
+      options: o,
+    }));
+  }
+
+  private async model(role: string, id: string): Promise<Model> {
+    const [row] = await this.warehouse.getCheckpoints([id]);
+    if (!row) throw new UnknownCheckpoint(id, role);
+    const fresh = await this.checkpoints.refresh(row);
+    try {
+      return { row: fresh, config: parseModelConfig(fresh.config) };
+    } catch (err) {
+      throw new InvalidArgument(role, `${role} checkpoint '${id}' cannot be run by the engine: ${(err as Error).message}`);
+    }
+  }
+
+  private async start(
+    spec: (typeof ANALYSES)[keyof typeof ANALYSES],
+    roles: [string, string][],
+    probeSetId: string,
+    request: AnalysisRequestOptions,
+    needs: 'pairs' | 'images' | 'any',
+    buildInput: (models: Model[], examples: ResolvedExample[], options: AnalysisOptions) => unknown,
+  ): Promise<RunHandle> {
+    const models: Model[] = [];
+    for (const [role, id] of roles) models.push(await this.model(role, id));
+    const numLayers = models[0]!.config.numLayers;
+    for (const m of models) {
+      if ((needs === 'pairs' || needs === 'images') && !m.config.vision) throw new InvalidArgument('model', `checkpoint '${m.row.id}' is text-only; this analysis needs a vision-language model`);
+    }
+    const options = this.resolveOptions(request, numLayers);
+    const { row: probeRow, set } = await this.probeSets.load(probeSetId);
+    const examples = this.select(set.examples.map((e) => ({ ...e, targetImagePath: imagePath(set.root, e.images.target), sourceImagePath: imagePath(set.root, e.images.source) })), request, needs);
+    const params = {
+      layers: options.layers,
+      tasks: request.tasks ? [...request.tasks].sort() : null,
+      split: request.split ?? null,
+      maxExamples: request.maxExamples ?? null,
+      scoring: options.scoring,
+      maxNewTokens: options.maxNewTokens,
+      batchSize: options.batchSize,
+      bootstrapSamples: options.bootstrapSamples,
+      seed: options.seed,
+    };
+    return this.runs.startOrJoin<AnalysisResult>({
+      kind: spec.kind,
+      params,
+      inputs: [
+        ...roles.map(([role], i) => ({ role, id: models[i]!.row.id, fingerprint: models[i]!.row.fingerprint })),
+        { role: 'probeSet', id: probeRow.id, fingerprint: probeRow.fingerprint },
+      ],
+      compute: async (onProgress, signal) => {
+        const worker = await this.worker();
+        return worker.run<AnalysisResult>(new URL(spec.module, ANALYSES_DIR), spec.exportName, buildInput(models, examples, options), {
+          signal,
+          onProgress: (p) => {
+            const { done, total, message } = p as { done: number; total: number; message: string };
+            onProgress(total ? done / total : 0, message);
+          },
+        });
+      },
+      store: (warehouse, runId, result) => warehouse.completeAnalysisRun(runId, result),
+    });
+  }
+
+  private resolveOptions(r: AnalysisRequestOptions, numLayers: number): AnalysisOptions {
+    const layers = r.layers?.length ? [...new Set(r.layers)].sort((a, b) => a - b) : Array.from({ length: numLayers }, (_, i) => i + 1);
+    for (const l of layers) {
+      if (!Number.isInteger(l) || l < 1 || l > numLayers) throw new InvalidArgument('options.layers', `'layers' holds ${l}; LLM layers are 1..${numLayers} on the unified index`);
+    }
+    return {
+      layers: layers.map((l) => l - 1),
+      scoring: r.scoring === 'TEACHER_FORCED' ? 'teacher_forced' : 'generate',
+      maxNewTokens: intIn(r.maxNewTokens, 16, 1, 512, 'maxNewTokens'),
+      batchSize: intIn(r.batchSize, 8, 1, 256, 'batchSize'),
+      bootstrapSamples: intIn(r.bootstrapSamples, 1000, 1, 100_000, 'bootstrapSamples'),
+      seed: intIn(r.seed, 0, 0, 2 ** 31 - 1, 'seed'),
+    };
+  }
+
+  private select(all: ResolvedExample[], r: AnalysisRequestOptions, needs: 'pairs' | 'images' | 'any'): ResolvedExample[] {
+    const tasks = new Set(all.map((e) => e.task));
+    for (const t of r.tasks ?? []) if (!tasks.has(t as never)) throw new InvalidArgument('options.tasks', `task '${t}' is not in the probe set (it has ${[...tasks].join(', ')})`);
+    const splits = new Set(all.map((e) => e.split));
+    if (r.split && !splits.has(r.split)) throw new InvalidArgument('options.split', `split '${r.split}' is not in the probe set (it has ${[...splits].join(', ')})`);
+    const maxExamples = r.maxExamples == null ? Infinity : intIn(r.maxExamples, 0, 1, 1_000_000, 'maxExamples');
+    const perTask = new Map<string, number>();
+    const chosen = [...all]
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .filter((e) => (!r.tasks?.length || r.tasks.includes(e.task)) && (!r.split || e.split === r.split))
+      .filter((e) => (needs === 'pairs' ? e.sourceImagePath !== null && e.answers.source !== null : needs === 'images' ? e.targetImagePath !== null : true))
+      .filter((e) => {
+        const n = perTask.get(e.task) ?? 0;
+        perTask.set(e.task, n + 1);
+        return n < maxExamples;
+      });
+    if (chosen.length === 0) {
+      const what = needs === 'pairs' ? 'target/source image pairs' : needs === 'images' ? 'examples with an image' : 'examples';
+      throw new InvalidArgument('probeSet', `the selection holds no ${what}`);
+    }
+    return chosen;
+  }
+}
