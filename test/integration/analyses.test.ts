@@ -91,8 +91,8 @@ describe('probe sets over GraphQL', () => {
     await mkdir(bad, { recursive: true });
     await writeFile(join(bad, 'probes.jsonl'), '{"id": "a", "split": "x", "prompt": "hi", "answer": "1"}\n{"id": "b", oops}\n');
     const r = await t.execute<any>('mutation { registerProbeSet(path: "probes/bad") { id } }');
-    expect(r.errors![0]!.extensions.code).toBe('PROBE_SET_INVALID');
-    expect(r.errors![0]!.extensions.reason).toBe('BAD_JSON');
+    expect(r.errors![0]!.extensions!.code).toBe('PROBE_SET_INVALID');
+    expect(r.errors![0]!.extensions!.reason).toBe('BAD_JSON');
     expect(r.errors![0]!.message).toMatch(/probes\.jsonl:2: not valid JSON/);
     const list = await t.execute<any>('{ probeSets { id } }');
     expect(list.data.probeSets.map((p: { id: string }) => p.id)).not.toContain('probes/bad');
