@@ -14,7 +14,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { Checkpoint } from '../src/engine/checkpoint/index.js';
-import { plantedExpectations, writePlantedTrio, type TrioOptions } from '../src/engine/fixtures/index.js';
+import { plantedExpectations, tinyTokenIds, tinyTokenizerFiles, writePlantedTrio, type TrioOptions } from '../src/engine/fixtures/index.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -78,6 +78,50 @@ planted ones exactly.
 `;
 }
 
+/**
+ * A config.json the engine can run (docs/model.md, model_type
+ * frankenscope_vl) for the planted weights, with the tiny byte-level
+ * tokenizer's special ids; the planted trio's own config describes
+ * Qwen2.5-VL (window attention, M-RoPE), which the engine does not run.
+ */
+function runnableConfig(dtype: 'BF16' | 'F16'): Record<string, unknown> {
+  const d = DEMO_DIMS as Required<TrioOptions>;
+  const ids = tinyTokenIds(false);
+  return {
+    architectures: ['FrankenscopeVLForConditionalGeneration'],
+    model_type: 'frankenscope_vl',
+    torch_dtype: dtype === 'BF16' ? 'bfloat16' : 'float16',
+    hidden_act: 'silu',
+    hidden_size: d.hidden,
+    intermediate_size: d.intermediate,
+    num_hidden_layers: d.numLayers,
+    num_attention_heads: d.numHeads,
+    num_key_value_heads: d.numKvHeads,
+    rms_norm_eps: 1e-6,
+    rope_theta: 1000000,
+    vocab_size: d.vocab,
+    tie_word_embeddings: false,
+    eos_token_id: ids.endOfText,
+    image_token_id: ids.imagePad,
+    vision_start_token_id: ids.visionStart,
+    vision_end_token_id: ids.visionEnd,
+    vision_config: {
+      hidden_act: 'silu',
+      depth: d.numVisionBlocks,
+      hidden_size: d.visionHidden,
+      intermediate_size: d.visionIntermediate,
+      num_heads: d.visionHeads,
+      patch_size: 4,
+      temporal_patch_size: 2,
+      spatial_merge_size: 2,
+      in_channels: 3,
+      out_hidden_size: d.hidden,
+      rms_norm_eps: 1e-6,
+      image_size: [32, 32],
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const program = new Command()
     .name('make-demo')
@@ -99,6 +143,12 @@ async function main(): Promise<void> {
   const head = JSON.stringify({ generator: 'frankenscope planted trio v1', seed, dtype, dims: written.trio.dims });
   await writeFile(join(dir, 'planted.json'), `${head.slice(0, -1)},\n"deltas": [\n${planted.map((d) => JSON.stringify(d)).join(',\n')}\n]}\n`);
   await writeFile(join(dir, 'README.md'), readme(dtype, seed));
+  const tokenizer = tinyTokenizerFiles(false);
+  for (const phase of ['base', 'sft', 'rl'] as const) {
+    await writeFile(join(written[phase], 'config.json'), JSON.stringify(runnableConfig(dtype), null, 2) + '\n');
+    await writeFile(join(written[phase], 'tokenizer.json'), JSON.stringify(tokenizer.tokenizerJson) + '\n');
+    await writeFile(join(written[phase], 'tokenizer_config.json'), JSON.stringify(tokenizer.tokenizerConfigJson, null, 2) + '\n');
+  }
 
   const summary: Record<string, unknown> = {};
   for (const phase of ['base', 'sft', 'rl'] as const) {

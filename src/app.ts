@@ -22,6 +22,7 @@ export interface App {
 }
 
 export const DEMO_MODELS = ['base', 'sft', 'rl'] as const;
+export const DEMO_PROBE_SETS = { 'demo-pairs': 'demo/pairs', 'demo-questions': 'demo/questions' } as const;
 
 export async function createApp(config: AppConfig, options: { registerDemo?: boolean } = {}): Promise<App> {
   const warehouse = await Warehouse.open(config.warehousePath);
@@ -50,6 +51,16 @@ export async function createApp(config: AppConfig, options: { registerDemo?: boo
         await demoRegistry.register(dir, `demo/${model}`);
       } catch (err) {
         console.warn(`[frankenscope] demo checkpoint ${dir} not registered: ${(err as Error).message}`);
+      }
+    }
+    const demoProbes = new ProbeSetRegistry(warehouse, [...config.modelRoots, config.demoProbesDir]);
+    for (const [folder, id] of Object.entries(DEMO_PROBE_SETS)) {
+      const dir = join(config.demoProbesDir, folder);
+      if (!existsSync(dir)) continue;
+      try {
+        await demoProbes.register(dir, id);
+      } catch (err) {
+        console.warn(`[frankenscope] demo probe set ${dir} not registered: ${(err as Error).message}`);
       }
     }
   }

@@ -17,6 +17,8 @@ export interface AppConfig {
   modelRoots: string[];
   /** the demo trio registered at start as demo/base, demo/sft, demo/rl */
   demoDir: string;
+  /** the demo probe sets registered at start as demo/pairs and demo/questions */
+  demoProbesDir: string;
   /** where `frankenscope sql` finds a running server (FRANKENSCOPE_URL) */
   serverUrl: string;
 }
@@ -35,6 +37,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ? env.FRANKENSCOPE_MODEL_ROOTS.split(':').filter(Boolean).map((p) => resolve(p))
       : [resolve(PACKAGE_ROOT, 'data')],
     demoDir: resolve(PACKAGE_ROOT, 'data/demo'),
+    demoProbesDir: resolve(PACKAGE_ROOT, 'data/probes'),
     serverUrl: env.FRANKENSCOPE_URL ?? `http://127.0.0.1:${port}/graphql`,
   };
 }

@@ -1,24 +1,7 @@
 /** Small probe sets written for tests: coloured-square PNGs, reference pairs and probes.jsonl. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
-
-/** A 24x24 PNG with `count` coloured squares on black, deterministic in (count, seed). */
-export async function squaresPng(path: string, count: number, seed: number): Promise<void> {
-  const size = 24;
-  const data = Buffer.alloc(size * size * 3);
-  for (let i = 0; i < count; i++) {
-    const x0 = (i * 7 + seed * 3) % (size - 4);
-    const y0 = (i * 5 + seed * 11) % (size - 4);
-    for (let y = y0; y < y0 + 4; y++) for (let x = x0; x < x0 + 4; x++) {
-      const o = (y * size + x) * 3;
-      data[o] = 60 + ((seed * 40 + i * 70) % 196);
-      data[o + 1] = 200 - ((i * 50) % 150);
-      data[o + 2] = (seed * 90) % 256;
-    }
-  }
-  await sharp(data, { raw: { width: size, height: size, channels: 3 } }).png().toFile(path);
-}
+import { writeSquaresPng as squaresPng } from '../../src/engine/fixtures/probe-images.js';
 
 /**
  * A reference-format root with one `counting` task of `n` pairs; with

@@ -29,6 +29,7 @@ export async function createTestApp(trioOptions: TrioOptions = {}): Promise<Test
     warehousePath: join(dir, 'warehouse.duckdb'),
     modelRoots: [join(dir, 'models')],
     demoDir: join(dir, 'no-demo'),
+    demoProbesDir: join(dir, 'no-demo-probes'),
     port: 0,
   };
   const app = await createApp(config);
