@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-/** The frankenscope command line: `serve`, `characterize`, `sql`. */
+/** The frankenscope command line: serve, characterize, sql, run, localize, attention-shift, patch. */
 import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
 import { characterizeCommand } from './cli/characterize.command.js';
 import { sqlCommand } from './cli/sql.command.js';
+import { runCommand } from './cli/run.command.js';
+import { finishAnalysis, modelId, openCliApp, probeSetId, requestOptions, type AnalysisCliOptions } from './cli/analysis.command.js';
 import { loadConfig } from './config.js';
 import { startServer } from './server.js';
 
@@ -17,6 +19,38 @@ function cuts(value: string): number[] {
   const parts = value.split(',').map((p) => Number(p.trim()));
   if (parts.length !== 2 || parts.some((p) => !Number.isInteger(p) || p < 0)) throw new InvalidArgumentError(`expected two layer indices like '8,20', got '${value}'`);
   return parts;
+}
+
+function intList(value: string): number[] {
+  const parts = value.split(',').map((p) => Number(p.trim()));
+  if (parts.some((p) => !Number.isInteger(p))) throw new InvalidArgumentError(`expected integers like '1,6,12', got '${value}'`);
+  return parts;
+}
+
+function textList(value: string): string[] {
+  return value.split(',').map((p) => p.trim()).filter(Boolean);
+}
+
+/** The options every functional analysis takes. */
+function analysisOptions(command: Command): Command {
+  return command
+    .option('--layers <list>', 'LLM layers on the unified index, e.g. 1,6,12 (default all)', intList)
+    .option('--tasks <list>', 'only these tasks, e.g. counting,ocr', textList)
+    .option('--split <name>', 'only this split')
+    .option('--max-examples <n>', 'at most this many examples per task', positiveInt)
+    .option('--teacher-forced', 'score gold answers in one pass instead of generating')
+    .option('--max-new-tokens <n>', 'generation budget (default 16)', positiveInt)
+    .option('--batch-size <n>', 'examples run together (default 8)', positiveInt)
+    .option('--json', 'print JSON instead of a table');
+}
+
+async function withApp<T>(paths: string[], body: (app: Awaited<ReturnType<typeof openCliApp>>) => Promise<T>): Promise<T> {
+  const app = await openCliApp(loadConfig(), paths);
+  try {
+    return await body(app);
+  } finally {
+    await app.close();
+  }
 }
 
 const program = new Command();
@@ -57,6 +91,60 @@ program
   .option('--max-rows <n>', 'row limit (default 1000)', positiveInt)
   .option('--json', 'print JSON')
   .action(async (query: string, opts: { maxRows?: number; json?: boolean }) => sqlCommand(loadConfig(), query, opts));
+
+program
+  .command('run')
+  .description('smoke test: run one prompt through a checkpoint and print the generated text (JSON: ids, text, last logits)')
+  .requiredOption('--model <dir>', 'checkpoint directory (config.json, *.safetensors, tokenizer.json)')
+  .requiredOption('--prompt <text>', "prompt; '<image>' marks where the image goes")
+  .option('--image <file>', 'PNG or JPEG')
+  .option('--max-new-tokens <n>', 'generation budget', positiveInt, 16)
+  .option('--json', 'print one JSON object: promptTokenIds, generatedTokenIds, text, lastLogits')
+  .action(async (opts) => runCommand(opts));
+
+analysisOptions(
+  program
+    .command('localize')
+    .description('functional localization: visual-token swap (METHOD 1a) or zero ablation (1b), per layer')
+    .requiredOption('--model <id|dir>', 'registered checkpoint id or directory')
+    .requiredOption('--probes <id|path>', 'registered probe set id, or a probe folder / .jsonl file')
+    .requiredOption('--method <swap|ablate>', 'swap: visual-token K/V swapping; ablate: zero ablation'),
+).action(async (opts: AnalysisCliOptions & { model: string; probes: string; method: string }) => {
+  const method = opts.method === 'swap' ? 'VISUAL_TOKEN_SWAP' : opts.method === 'ablate' ? 'ZERO_ABLATION' : null;
+  if (!method) throw new InvalidArgumentError(`--method must be swap or ablate, got '${opts.method}'`);
+  await withApp([opts.model, opts.probes], async (app) => {
+    const handle = await app.services.analyses.localization(await modelId(app, opts.model), await probeSetId(app, opts.probes), method, requestOptions(opts));
+    await finishAnalysis(app, handle, opts.json);
+  });
+});
+
+analysisOptions(
+  program
+    .command('attention-shift')
+    .description('attention mass from text to visual tokens per layer, model A vs model B (METHOD 1c)')
+    .requiredOption('--a <id|dir>', 'model A (e.g. IN)')
+    .requiredOption('--b <id|dir>', 'model B (e.g. RL)')
+    .requiredOption('--probes <id|path>', 'probe set with images'),
+).action(async (opts: AnalysisCliOptions & { a: string; b: string; probes: string }) =>
+  withApp([opts.a, opts.b, opts.probes], async (app) => {
+    const handle = await app.services.analyses.attentionShift(await modelId(app, opts.a), await modelId(app, opts.b), await probeSetId(app, opts.probes), requestOptions(opts));
+    await finishAnalysis(app, handle, opts.json);
+  }),
+);
+
+analysisOptions(
+  program
+    .command('patch')
+    .description("activation patching: the source's residual stream after layer L patched into the target (METHOD 1c)")
+    .requiredOption('--target <id|dir>', 'the patched model (e.g. IN)')
+    .requiredOption('--source <id|dir>', 'the donor model (e.g. RL)')
+    .requiredOption('--probes <id|path>', 'probe set'),
+).action(async (opts: AnalysisCliOptions & { target: string; source: string; probes: string }) =>
+  withApp([opts.target, opts.source, opts.probes], async (app) => {
+    const handle = await app.services.analyses.activationPatching(await modelId(app, opts.target), await modelId(app, opts.source), await probeSetId(app, opts.probes), requestOptions(opts));
+    await finishAnalysis(app, handle, opts.json);
+  }),
+);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   console.error(`frankenscope: ${err.message}`);
