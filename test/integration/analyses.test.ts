@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -191,5 +192,24 @@ describe('bad analysis requests', () => {
     }
     const after = await t.execute<any>('{ runs(first: 1000) { id } }');
     expect(after.data.runs.length).toBe(before.data.runs.length);
+  });
+});
+
+const REFERENCE = new URL('../../../shared/datasets/vision_functionality/', import.meta.url).pathname;
+
+describe('the published reference probe set', () => {
+  test.skipIf(!existsSync(REFERENCE))('registers over GraphQL with its 400 pairs in 4 tasks (skipped when ../shared/datasets is absent)', async () => {
+    const { createApp } = await import('../../src/app.js');
+    const app = await createApp({ ...t.config, warehousePath: join(t.dir, 'ref.duckdb'), modelRoots: [REFERENCE] }, { registerDemo: false });
+    try {
+      const row = await app.services.probeSets.register(REFERENCE, 'reference/vision');
+      expect(row.nExamples).toBe(400);
+      const facets = await app.services.warehouse.probeSetFacets(row.fingerprint);
+      expect(facets.tasks).toEqual(['counting', 'grounding', 'ocr', 'recognition']);
+      const [ocr] = await app.services.warehouse.examples('reference/vision', { task: 'ocr', first: 1 });
+      expect(ocr!.answers).toEqual({ target: 'backpropagation', source: 'singular' });
+    } finally {
+      await app.close();
+    }
   });
 });
