@@ -3,6 +3,8 @@
  * another with one session pool (sessions reused across jobs) and one runner
  * per checkpoint directory.
  */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AnalysisFunction, JobContext, WorkerReply, WorkerRequest } from './job-protocol.js';
 import { SessionPool } from './ort-sessions.js';
@@ -11,7 +13,13 @@ import { CheckpointWeights } from './weights.js';
 
 const port = parentPort!;
 const pool = await SessionPool.create({ threads: (workerData as { threads?: number }).threads });
-const runners = new Map<string, Promise<HookedRunner>>();
+interface CachedRunner {
+  signature: string;
+  weights: Promise<CheckpointWeights>;
+  runner: Promise<HookedRunner>;
+}
+
+const runners = new Map<string, CachedRunner>();
 const cancels = new Map<number, AbortController>();
 let queue: Promise<void> = Promise.resolve();
 
@@ -19,14 +27,31 @@ function post(m: WorkerReply): void {
   port.postMessage(m);
 }
 
-function openRunner(dir: string): Promise<HookedRunner> {
-  let r = runners.get(dir);
-  if (!r) {
-    r = CheckpointWeights.open(dir).then((weights) => HookedRunner.create({ weights, pool }));
-    runners.set(dir, r);
-    r.catch(() => runners.delete(dir));
+/** Size and mtime of every file of a checkpoint directory: a cached runner is reused only while these hold. */
+async function dirSignature(dir: string): Promise<string> {
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.safetensors') || n.endsWith('.json')).sort();
+  const parts = await Promise.all(names.map(async (n) => {
+    const st = await stat(join(dir, n));
+    return `${n}:${st.size}:${st.mtimeMs}`;
+  }));
+  return parts.join('|');
+}
+
+async function openRunner(dir: string): Promise<HookedRunner> {
+  const signature = await dirSignature(dir);
+  const cached = runners.get(dir);
+  if (cached && cached.signature === signature) return cached.runner;
+  if (cached) {
+    runners.delete(dir);
+    // the files changed since this runner read them: never serve stale weights
+    await cached.runner.then((r) => r.release(), () => undefined);
+    await cached.weights.then((w) => w.close(), () => undefined);
   }
-  return r;
+  const weights = CheckpointWeights.open(dir);
+  const runner = weights.then((w) => HookedRunner.create({ weights: w, pool }));
+  runners.set(dir, { signature, weights, runner });
+  runner.catch(() => runners.delete(dir));
+  return runner;
 }
 
 async function runJob(m: Extract<WorkerRequest, { type: 'job' }>): Promise<void> {
