@@ -29,15 +29,28 @@ export async function createApp(config: AppConfig, options: { registerDemo?: boo
   let worker: Promise<CharacterizationWorker> | undefined;
   const registry = new CheckpointRegistry(warehouse, config.modelRoots);
   const runs = new RunManager(warehouse);
-  const characterizations = new CharacterizationService(warehouse, registry, runs, () => (worker ??= CharacterizationWorker.create()));
+  const characterizations = new CharacterizationService(warehouse, registry, runs, () => {
+    // a failed start is not remembered: the next request tries again
+    worker ??= CharacterizationWorker.create().catch((err: unknown) => {
+      worker = undefined;
+      throw err;
+    });
+    return worker;
+  });
   let modelWorker: Promise<ModelWorker> | undefined;
   const probeSets = new ProbeSetRegistry(warehouse, config.modelRoots);
   const analyses = new AnalysisService(warehouse, registry, probeSets, runs, () => {
     // a worker that died (crash, out of memory) is replaced on the next request
-    modelWorker ??= ModelWorker.create().then((w) => {
-      w.onExit(() => (modelWorker = undefined));
-      return w;
-    });
+    modelWorker ??= ModelWorker.create().then(
+      (w) => {
+        w.onExit(() => (modelWorker = undefined));
+        return w;
+      },
+      (err: unknown) => {
+        modelWorker = undefined;
+        throw err;
+      },
+    );
     return modelWorker;
   });
   const services: AppServices = { warehouse, registry, runs, characterizations, probeSets, analyses };
@@ -67,9 +80,11 @@ export async function createApp(config: AppConfig, options: { registerDemo?: boo
   return {
     services,
     async close() {
-      if (worker) await (await worker).release();
-      if (modelWorker) await (await modelWorker).release();
-      warehouse.closeSync();
+      try {
+        await Promise.allSettled([worker?.then((w) => w.release()), modelWorker?.then((w) => w.release())]);
+      } finally {
+        warehouse.closeSync();
+      }
     },
   };
 }

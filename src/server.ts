@@ -21,6 +21,9 @@ export interface RunningServer {
 
 const MAX_BODY_BYTES = 1 << 20;
 
+/** A request body over MAX_BODY_BYTES: answered 413, not 500. */
+class BodyTooLarge extends RangeError {}
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -28,8 +31,9 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new RangeError('request body larger than 1 MiB'));
-        req.destroy();
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new BodyTooLarge('request body larger than 1 MiB'));
       } else chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
@@ -73,7 +77,14 @@ async function serve(config: AppConfig, app: App): Promise<RunningServer> {
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
     let body: unknown = undefined;
     if (req.method === 'POST') {
-      const text = await readBody(req);
+      let text: string;
+      try {
+        text = await readBody(req);
+      } catch (err) {
+        if (!(err instanceof BodyTooLarge)) throw err;
+        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ errors: [{ message: err.message, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] }));
+        return;
+      }
       try {
         body = text ? JSON.parse(text) : {};
       } catch {
@@ -101,7 +112,13 @@ async function serve(config: AppConfig, app: App): Promise<RunningServer> {
       res.end('internal error');
     });
   });
-  await new Promise<void>((resolve) => http.listen(config.port, config.host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, config.host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = http.address() as AddressInfo;
   return {
     url: `http://${config.host}:${port}/graphql`,

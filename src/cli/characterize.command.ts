@@ -32,7 +32,9 @@ export async function characterizeCommand(config: AppConfig, opts: CharacterizeC
     const { registry, characterizations, warehouse, runs } = app.services;
     const ids: Record<string, string> = {};
     for (const role of ['base', 'sft', 'rl'] as const) {
-      const row = await registry.register(dirs[role], `cli/${role}/${dirs[role].split('/').slice(-2).join('/')}`.slice(0, 128));
+      // ids allow a restricted alphabet: other characters of the path become '_'
+      const id = `cli/${role}/${dirs[role].split('/').slice(-2).join('/')}`.replace(/[^A-Za-z0-9._\/-]/g, '_').slice(0, 128);
+      const row = await registry.register(dirs[role], id);
       ids[role] = row.id;
     }
     const handle = await characterizations.start({

@@ -113,7 +113,8 @@ export class AnalysisService {
     }
     const options = this.resolveOptions(request, numLayers);
     const { row: probeRow, set } = await this.probeSets.load(probeSetId);
-    const examples = this.select(set.examples.map((e) => ({ ...e, targetImagePath: imagePath(set.root, e.images.target), sourceImagePath: imagePath(set.root, e.images.source) })), request, needs);
+    const textOnly = models.some((m) => !m.config.vision);
+    const examples = this.select(set.examples.map((e) => ({ ...e, targetImagePath: imagePath(set.root, e.images.target), sourceImagePath: imagePath(set.root, e.images.source) })), request, needs, textOnly);
     const params = {
       layers: options.layers,
       tasks: request.tasks ? [...request.tasks].sort() : null,
@@ -161,7 +162,7 @@ export class AnalysisService {
     };
   }
 
-  private select(all: ResolvedExample[], r: AnalysisRequestOptions, needs: 'pairs' | 'images' | 'any'): ResolvedExample[] {
+  private select(all: ResolvedExample[], r: AnalysisRequestOptions, needs: 'pairs' | 'images' | 'any', textOnly: boolean): ResolvedExample[] {
     const tasks = new Set(all.map((e) => e.task));
     for (const t of r.tasks ?? []) if (!tasks.has(t as never)) throw new InvalidArgument('options.tasks', `task '${t}' is not in the probe set (it has ${[...tasks].join(', ')})`);
     const splits = new Set(all.map((e) => e.split));
@@ -172,13 +173,15 @@ export class AnalysisService {
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .filter((e) => (!r.tasks?.length || r.tasks.includes(e.task)) && (!r.split || e.split === r.split))
       .filter((e) => (needs === 'pairs' ? e.sourceImagePath !== null && e.answers.source !== null : needs === 'images' ? e.targetImagePath !== null : true))
+      // a text-only model answers only the questions without a picture
+      .filter((e) => !textOnly || e.targetImagePath === null)
       .filter((e) => {
         const n = perTask.get(e.task) ?? 0;
         perTask.set(e.task, n + 1);
         return n < maxExamples;
       });
     if (chosen.length === 0) {
-      const what = needs === 'pairs' ? 'target/source image pairs' : needs === 'images' ? 'examples with an image' : 'examples';
+      const what = needs === 'pairs' ? 'target/source image pairs' : needs === 'images' ? 'examples with an image' : textOnly ? 'examples without an image (the model is text-only)' : 'examples';
       throw new InvalidArgument('probeSet', `the selection holds no ${what}`);
     }
     return chosen;

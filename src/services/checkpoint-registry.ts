@@ -26,6 +26,12 @@ function architectureOf(config: Record<string, unknown>): string {
   return 'unknown';
 }
 
+/** An id derived from a path: characters outside the id alphabet become '_'. */
+export function defaultId(path: string): string {
+  const id = path.replace(/[^A-Za-z0-9._\/-]/g, '_').slice(0, 128);
+  return /^[A-Za-z0-9]/.test(id) ? id : `m${id}`.slice(0, 128);
+}
+
 export class CheckpointRegistry {
   constructor(private readonly warehouse: Warehouse, private readonly roots: readonly string[]) {}
 
@@ -36,7 +42,7 @@ export class CheckpointRegistry {
    */
   async register(path: string, name?: string | null): Promise<CheckpointRow> {
     const { real, root } = await resolveAllowedPath(path, this.roots);
-    const id = name ?? (relative(root, real) || basename(real));
+    const id = name ?? defaultId(relative(root, real) || basename(real));
     if (!ID_PATTERN.test(id)) throw new InvalidCheckpointName(id);
     const checkpoint = await Checkpoint.open(real);
     try {

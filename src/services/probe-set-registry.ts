@@ -8,6 +8,7 @@ import type { ProbeSet } from '../engine/probes/types.js';
 import type { ProbeSetRow, Warehouse } from '../warehouse/index.js';
 import { InvalidArgument } from './errors.js';
 import { resolveAllowedPath } from './path-guard.js';
+import { defaultId } from './checkpoint-registry.js';
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._\/-]{0,127}$/;
 
@@ -32,7 +33,7 @@ export class ProbeSetRegistry {
   /** Reads, validates and stores a probe set under `name` (default: its path relative to the root). */
   async register(path: string, name?: string | null): Promise<ProbeSetRow> {
     const { real, root } = await resolveAllowedPath(path, this.roots);
-    const id = name ?? (relative(root, real) || basename(real)).replace(/\.jsonl$/, '');
+    const id = name ?? defaultId((relative(root, real) || basename(real)).replace(/\.jsonl$/, ''));
     if (!ID_PATTERN.test(id)) throw new InvalidArgument('name', `probe set name '${id}' is invalid: use 1-128 letters, digits, '.', '_', '-' or '/', starting with a letter or digit`);
     const set = await loadProbeSet(real, { name: id });
     await this.warehouse.upsertProbeSet({

@@ -71,5 +71,19 @@ describe('HTTP server', () => {
     expect(JSON.stringify([notJson.json, badField.json, refused.json])).not.toMatch(/stacktrace|\.ts:\d+/);
     const res = await fetch(server.url.replace('/graphql', '/nothing'));
     expect(res.status).toBe(404);
+    const huge = await post({ query: `{ checkpoints { id } } #${'x'.repeat(2 << 20)}` });
+    expect(huge.status).toBe(413);
+    expect(huge.json.errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+    // the server still answers after refusing it
+    expect((await post({ query: '{ checkpoints { id } }' })).status).toBe(200);
   });
+
+  test('a port already in use fails the start cleanly and releases the warehouse', async () => {
+    const port = Number(new URL(server.url).port);
+    const config = { ...loadConfig({}), port, warehousePath: join(dir, 'other.duckdb'), modelRoots: [join(dir, 'models')], demoDir: join(dir, 'none') };
+    await expect(startServer(config)).rejects.toThrow(/EADDRINUSE/);
+    // the failed start closed its warehouse: the file can be opened again
+    const again = await startServer({ ...config, port: 0 });
+    await again.close();
+  }, 60_000);
 });

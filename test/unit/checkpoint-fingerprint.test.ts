@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Checkpoint, writeSafetensors, type FingerprintCache } from '../../src/engine/checkpoint/index.js';
+import { writeTinyModel } from '../../src/engine/fixtures/index.js';
 
 let root: string;
 beforeAll(async () => {
@@ -135,5 +136,32 @@ describe('Checkpoint.fingerprint', () => {
     spy.calls.length = 0;
     await fingerprintOf(copy, spy.cache);
     expect(spy.calls.map((c) => c.split(' ')[0])).toEqual(['get', 'set']);
+  });
+});
+
+describe('tokenizer files are part of the identity', () => {
+  it('editing tokenizer_config.json changes the fingerprint; removing it changes it again', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'fp-tok-'));
+    try {
+      const dir = join(root, 'm');
+      await writeTinyModel(dir, { textOnly: true });
+      const fp = async () => {
+        const c = await Checkpoint.open(dir);
+        try {
+          return await c.fingerprint();
+        } finally {
+          await c.close();
+        }
+      };
+      const before = await fp();
+      expect(await fp()).toBe(before);
+      await writeFile(join(dir, 'tokenizer_config.json'), JSON.stringify({ add_bos_token: true }));
+      const edited = await fp();
+      expect(edited).not.toBe(before);
+      await rm(join(dir, 'tokenizer_config.json'));
+      expect(await fp()).not.toBe(edited);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -10,7 +10,7 @@ import type { JobContext } from '../runtime/job-protocol.js';
 import { patchResidual } from '../runtime/interventions.js';
 import { answersEqual } from '../scoring/index.js';
 import { checkLayers, judge, openModel, ProgressCounter } from './common.js';
-import { meanRows, proportionRows, type Tagged } from './effects.js';
+import { proportionRows, ratioOfSumsRows, type Tagged } from './effects.js';
 import { AnalysisInputError, chunks } from './prepare.js';
 import type { AnalysisOptions, AnalysisResult, ExampleOutcome, LayerEffect, ResolvedExample } from './types.js';
 
@@ -43,7 +43,7 @@ export async function activationPatching(input: ActivationPatchingInput, context
   const progress = new ProgressCounter(context, batches.length * (layers.length + 2));
   const exampleResults: ExampleOutcome[] = [];
   const base = { target: [] as Tagged<boolean>[], source: [] as Tagged<boolean>[] };
-  const patched = new Map<number, { correct: Tagged<boolean>[]; match: Tagged<boolean>[]; recovered: Tagged<number>[] }>(
+  const patched = new Map<number, { correct: Tagged<boolean>[]; match: Tagged<boolean>[]; recovered: Tagged<[number, number]>[] }>(
     layers.map((l) => [l, { correct: [], match: [], recovered: [] }]),
   );
 
@@ -92,9 +92,8 @@ export async function activationPatching(input: ActivationPatchingInput, context
         p.correct.push({ task: e.task, value: o.correct });
         if (o.match !== null) p.match.push({ task: e.task, value: o.match });
         if (o.score !== null && t0[b]!.score !== null && s0[b]!.score !== null) {
-          const gap = s0[b]!.score! - t0[b]!.score!;
-          // examples where the two models score the gold answer alike carry no signal
-          if (Math.abs(gap) > 1e-6) p.recovered.push({ task: e.task, value: (o.score - t0[b]!.score!) / gap });
+          // share of the target-to-source log-probability gap closed, as a ratio of sums over examples
+          p.recovered.push({ task: e.task, value: [o.score - t0[b]!.score!, s0[b]!.score! - t0[b]!.score!] });
         }
         const changed = o.answer !== null && t0[b]!.answer !== null ? !answersEqual(o.answer, t0[b]!.answer!) : o.correct !== t0[b]!.correct;
         exampleResults.push({ layerIndex: layer + 1, exampleId: e.id, task: e.task, condition: 'patch', answer: o.answer, correct: o.correct, changed, transferred: o.match, score: o.score, extra: null });
@@ -111,7 +110,7 @@ export async function activationPatching(input: ActivationPatchingInput, context
       return [
         ...proportionRows(layer + 1, 'accuracy', p.correct, o),
         ...(p.match.length ? proportionRows(layer + 1, 'source_answer_rate', p.match, o) : []),
-        ...(p.recovered.length ? meanRows(layer + 1, 'logprob_recovered', p.recovered, o) : []),
+        ...(p.recovered.length ? ratioOfSumsRows(layer + 1, 'logprob_recovered', p.recovered, o) : []),
       ];
     }),
   ];

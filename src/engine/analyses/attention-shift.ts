@@ -19,15 +19,15 @@ export interface AttentionShiftInput {
   options: AnalysisOptions;
 }
 
-/** Query positions: real tokens after the visual span; keys: the visual span. */
-function positions(layout: ReturnType<typeof prepareBatch>['layout']): { queries: number[][]; keys: number[][] } {
+/** Query positions: real tokens after the visual span (and after its end marker); keys: the visual span. */
+function positions(layout: ReturnType<typeof prepareBatch>['layout'], hasEndMarker: boolean): { queries: number[][]; keys: number[][] } {
   const queries: number[][] = [];
   const keys: number[][] = [];
   for (let b = 0; b < layout.batchSize; b++) {
     const visual = layout.visualPositions[b]!;
     const last = visual.length ? visual[visual.length - 1]! : layout.length;
     const q: number[] = [];
-    for (let t = last + 1; t < layout.length; t++) q.push(t);
+    for (let t = last + 1 + (hasEndMarker ? 1 : 0); t < layout.length; t++) q.push(t);
     queries.push(q);
     keys.push([...visual]);
   }
@@ -55,7 +55,7 @@ export async function attentionShift(input: AttentionShiftInput, context: JobCon
     // both models read the same token ids (built with A's tokenizer), so positions agree
     const prompts = await Promise.all(batch.map((e) => a.inputs.input(e, 'target')));
     const layout = prepareBatch(a.runner.config, prompts).layout;
-    const { queries, keys } = positions(layout);
+    const { queries, keys } = positions(layout, a.runner.config.visionEndTokenId !== null);
     const probeA = attentionMass({ numLayers: a.runner.config.numLayers, queries, keys });
     await a.runner.forward(prompts, { hooks: probeA.hooks });
     await progress.step(`batch ${bi + 1}/${batches.length}: model A`);
@@ -63,6 +63,8 @@ export async function attentionShift(input: AttentionShiftInput, context: JobCon
     await b.runner.forward(prompts, { hooks: probeB.hooks });
     await progress.step(`batch ${bi + 1}/${batches.length}: model B`);
     batch.forEach((e, i) => {
+      // an image at the very end leaves no text after it to attend from: no measurement, not a zero
+      if (queries[i]!.length === 0) return;
       for (const l of layers) {
         const ma = probeA.mass[l]![i]!;
         const mb = probeB.mass[l]![i]!;

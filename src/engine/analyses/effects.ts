@@ -77,3 +77,34 @@ export function bootstrapMeanInterval(values: readonly number[], o: EffectOption
 export function meanRows(layerIndex: number | null, metric: string, values: readonly Tagged<number>[], o: EffectOptions): LayerEffect[] {
   return [...byTask(values)].map(([task, xs]) => row(layerIndex, task, metric, bootstrapMeanInterval(xs, o)));
 }
+
+/**
+ * sum(numerators) / sum(denominators) with a bootstrap over examples (pairs
+ * resampled together): stable where per-example ratios explode on small
+ * denominators. Null when the denominators sum to about zero.
+ */
+export function ratioOfSumsRows(layerIndex: number | null, metric: string, pairs: readonly Tagged<[number, number]>[], o: EffectOptions): LayerEffect[] {
+  const ratio = (xs: readonly [number, number][]) => {
+    let num = 0;
+    let den = 0;
+    for (const [a, b] of xs) {
+      num += a;
+      den += b;
+    }
+    return Math.abs(den) > 1e-9 ? num / den : null;
+  };
+  return [...byTask(pairs)].map(([task, xs]) => {
+    const estimate = ratio(xs);
+    if (estimate === null) return row(layerIndex, task, metric, { estimate: null, low: null, high: null, n: xs.length });
+    const random = new SeededRandom(o.seed);
+    const samples: number[] = [];
+    for (let r = 0; r < o.bootstrapSamples; r++) {
+      const pick = Array.from({ length: xs.length }, () => xs[Math.floor(random.uniform() * xs.length)]!);
+      const v = ratio(pick);
+      if (v !== null) samples.push(v);
+    }
+    samples.sort((a, b) => a - b);
+    const interval = samples.length ? { low: quantile(samples, 0.025), high: quantile(samples, 0.975) } : { low: null, high: null };
+    return row(layerIndex, task, metric, { estimate, ...interval, n: xs.length });
+  });
+}

@@ -6,6 +6,7 @@
  */
 import type { JobContext } from '../runtime/job-protocol.js';
 import { zeroAblation } from '../runtime/interventions.js';
+import { answersEqual } from '../scoring/index.js';
 import { checkLayers, judge, openModel, ProgressCounter } from './common.js';
 import { pairedDifferenceRows, proportionRows, type Tagged } from './effects.js';
 import { chunks } from './prepare.js';
@@ -66,7 +67,7 @@ export async function localizeReasoning(input: LocalizeReasoningInput, context: 
         const o = outcomes.get(layer)![b]!;
         ablated.get(layer)!.correct.push({ task: e.task, value: o.correct });
         ablated.get(layer)!.drop.push({ task: e.task, value: [c.correct, o.correct] });
-        const changed = c.answer !== null && o.answer !== null ? c.answer !== o.answer : c.correct !== o.correct;
+        const changed = c.answer !== null && o.answer !== null ? !answersEqual(c.answer, o.answer) : c.correct !== o.correct;
         exampleResults.push({ layerIndex: layer + 1, exampleId: e.id, task: e.task, condition: 'ablate', answer: o.answer, correct: o.correct, changed, transferred: null, score: o.score, extra: null });
       }
     });

@@ -14,7 +14,10 @@ import { elementCount, readFully, readSafetensorsHeader, type TensorInfo } from 
 
 export const CONFIG_FILE = 'config.json';
 export const INDEX_FILE = 'model.safetensors.index.json';
-const FINGERPRINT_VERSION = 'frankenscope-checkpoint-fingerprint-v1';
+const FINGERPRINT_VERSION = 'frankenscope-checkpoint-fingerprint-v2';
+
+/** Files beside the weights that change what a model computes from text: part of its identity. */
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'] as const;
 
 function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
@@ -231,6 +234,12 @@ export class Checkpoint {
     }
     const lines = [FINGERPRINT_VERSION, `config\t${sha256Hex(canonicalJson(this.config))}`];
     for (const t of this.tensors.values()) lines.push(`${t.name}\t${t.dtype}\t${t.shape.join('x')}\t${t.dataOffset}\t${digests.get(t.file)}`);
+    // a different tokenizer changes prompts, answers and scores, so it must change the identity too
+    for (const name of TOKENIZER_FILES) {
+      const path = join(this.dir, name);
+      const present = await stat(path).then(() => true, () => false);
+      if (present) lines.push(`file\t${name}\t${await hashFile(path)}`);
+    }
     return sha256Hex(lines.join('\n'));
   }
 

@@ -20,6 +20,8 @@ interface CachedRunner {
 }
 
 const runners = new Map<string, CachedRunner>();
+/** Open runners kept at most (least recently used released first): each holds a model's weights. */
+const MAX_OPEN_RUNNERS = 3;
 const cancels = new Map<number, AbortController>();
 let queue: Promise<void> = Promise.resolve();
 
@@ -37,20 +39,32 @@ async function dirSignature(dir: string): Promise<string> {
   return parts.join('|');
 }
 
+async function evict(dir: string, entry: CachedRunner): Promise<void> {
+  if (runners.get(dir) === entry) runners.delete(dir);
+  await entry.runner.then((r) => r.release(), () => undefined);
+  await entry.weights.then((w) => w.close(), () => undefined);
+}
+
 async function openRunner(dir: string): Promise<HookedRunner> {
   const signature = await dirSignature(dir);
   const cached = runners.get(dir);
-  if (cached && cached.signature === signature) return cached.runner;
-  if (cached) {
+  if (cached && cached.signature === signature) {
+    // re-insert: Map order is the recency order
     runners.delete(dir);
-    // the files changed since this runner read them: never serve stale weights
-    await cached.runner.then((r) => r.release(), () => undefined);
-    await cached.weights.then((w) => w.close(), () => undefined);
+    runners.set(dir, cached);
+    return cached.runner;
+  }
+  // the files changed since this runner read them: never serve stale weights
+  if (cached) await evict(dir, cached);
+  while (runners.size >= MAX_OPEN_RUNNERS) {
+    const [oldest, entry] = runners.entries().next().value as [string, CachedRunner];
+    await evict(oldest, entry);
   }
   const weights = CheckpointWeights.open(dir);
   const runner = weights.then((w) => HookedRunner.create({ weights: w, pool }));
-  runners.set(dir, { signature, weights, runner });
-  runner.catch(() => runners.delete(dir));
+  const entry: CachedRunner = { signature, weights, runner };
+  runners.set(dir, entry);
+  runner.catch(() => evict(dir, entry));
   return runner;
 }
 
