@@ -12,6 +12,7 @@ import { CheckpointRegistry } from './services/checkpoint-registry.js';
 import { RunManager } from './services/run-manager.js';
 import { AnalysisService } from './services/analysis-service.js';
 import { ProbeSetRegistry } from './services/probe-set-registry.js';
+import { VariantService } from './services/variant-service.js';
 import { ModelWorker } from './engine/runtime/model-worker.js';
 import { Warehouse } from './warehouse/index.js';
 
@@ -39,7 +40,7 @@ export async function createApp(config: AppConfig, options: { registerDemo?: boo
   });
   let modelWorker: Promise<ModelWorker> | undefined;
   const probeSets = new ProbeSetRegistry(warehouse, config.modelRoots);
-  const analyses = new AnalysisService(warehouse, registry, probeSets, runs, () => {
+  const modelWorkerHandle = () => {
     // a worker that died (crash, out of memory) is replaced on the next request
     modelWorker ??= ModelWorker.create().then(
       (w) => {
@@ -52,8 +53,10 @@ export async function createApp(config: AppConfig, options: { registerDemo?: boo
       },
     );
     return modelWorker;
-  });
-  const services: AppServices = { warehouse, registry, runs, characterizations, probeSets, analyses };
+  };
+  const analyses = new AnalysisService(warehouse, registry, probeSets, runs, modelWorkerHandle);
+  const variants = new VariantService(warehouse, registry, probeSets, runs, modelWorkerHandle);
+  const services: AppServices = { warehouse, registry, runs, characterizations, probeSets, analyses, variants };
   if (options.registerDemo ?? true) {
     // the shipped demo is registered whatever FRANKENSCOPE_MODEL_ROOTS says
     const demoRegistry = new CheckpointRegistry(warehouse, [...config.modelRoots, config.demoDir]);

@@ -7,6 +7,7 @@ import { RunResolver } from './run.resolver.js';
 import { SqlResolver } from './sql.resolver.js';
 import { ActivationPatchingFields, AnalysisResolver, AttentionShiftFields, LocalizationFields } from './analysis.resolver.js';
 import { ProbeSetResolver } from './probe-set.resolver.js';
+import { VariantResolver, VariantScoresResolver } from './variant.resolver.js';
 
 /** The public GraphQL schema (its SDL is committed as schema.graphql). */
 export function buildAppSchema(): Promise<GraphQLSchema> {
@@ -21,6 +22,8 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
       LocalizationFields,
       AttentionShiftFields,
       ActivationPatchingFields,
+      VariantResolver,
+      VariantScoresResolver,
     ],
     validate: false,
   });

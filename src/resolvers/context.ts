@@ -3,6 +3,7 @@ import type { CheckpointRegistry } from '../services/checkpoint-registry.js';
 import type { CharacterizationService } from '../services/characterization-service.js';
 import type { AnalysisService } from '../services/analysis-service.js';
 import type { ProbeSetRegistry } from '../services/probe-set-registry.js';
+import type { VariantService } from '../services/variant-service.js';
 import type { RunManager } from '../services/run-manager.js';
 import type { Warehouse } from '../warehouse/index.js';
 import { createLoaders, type Loaders } from './loaders.js';
@@ -14,6 +15,7 @@ export interface AppServices {
   characterizations: CharacterizationService;
   probeSets: ProbeSetRegistry;
   analyses: AnalysisService;
+  variants: VariantService;
 }
 
 export interface RequestContext {

@@ -11,6 +11,7 @@ import type { CheckpointRegistry } from './checkpoint-registry.js';
 import { InvalidArgument, UnknownCheckpoint } from './errors.js';
 import { imagePath, type ProbeSetRegistry } from './probe-set-registry.js';
 import type { RunHandle, RunManager } from './run-manager.js';
+import { intIn, resolveAnalysisOptions } from './analysis-options.js';
 
 /** The request options as clients send them (LLM layers 1-based, as on the unified index). */
 export interface AnalysisRequestOptions {
@@ -36,11 +37,6 @@ const ANALYSES = {
 
 const ANALYSES_DIR = new URL('../engine/analyses/', import.meta.url);
 
-function intIn(value: number | null | undefined, fallback: number, min: number, max: number, name: string): number {
-  const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < min || v > max) throw new InvalidArgument(`options.${name}`, `'${name}' must be an integer from ${min} to ${max}, got ${v}`);
-  return v;
-}
 
 interface Model {
   row: CheckpointRow;
@@ -111,7 +107,7 @@ export class AnalysisService {
     for (const m of models) {
       if ((needs === 'pairs' || needs === 'images') && !m.config.vision) throw new InvalidArgument('model', `checkpoint '${m.row.id}' is text-only; this analysis needs a vision-language model`);
     }
-    const options = this.resolveOptions(request, numLayers);
+    const options = resolveAnalysisOptions(request, numLayers);
     const { row: probeRow, set } = await this.probeSets.load(probeSetId);
     const textOnly = models.some((m) => !m.config.vision);
     const examples = this.select(set.examples.map((e) => ({ ...e, targetImagePath: imagePath(set.root, e.images.target), sourceImagePath: imagePath(set.root, e.images.source) })), request, needs, textOnly);
@@ -145,21 +141,6 @@ export class AnalysisService {
       },
       store: (warehouse, runId, result) => warehouse.completeAnalysisRun(runId, result),
     });
-  }
-
-  private resolveOptions(r: AnalysisRequestOptions, numLayers: number): AnalysisOptions {
-    const layers = r.layers?.length ? [...new Set(r.layers)].sort((a, b) => a - b) : Array.from({ length: numLayers }, (_, i) => i + 1);
-    for (const l of layers) {
-      if (!Number.isInteger(l) || l < 1 || l > numLayers) throw new InvalidArgument('options.layers', `'layers' holds ${l}; LLM layers are 1..${numLayers} on the unified index`);
-    }
-    return {
-      layers: layers.map((l) => l - 1),
-      scoring: r.scoring === 'TEACHER_FORCED' ? 'teacher_forced' : 'generate',
-      maxNewTokens: intIn(r.maxNewTokens, 16, 1, 512, 'maxNewTokens'),
-      batchSize: intIn(r.batchSize, 8, 1, 256, 'batchSize'),
-      bootstrapSamples: intIn(r.bootstrapSamples, 1000, 1, 100_000, 'bootstrapSamples'),
-      seed: intIn(r.seed, 0, 0, 2 ** 31 - 1, 'seed'),
-    };
   }
 
   private select(all: ResolvedExample[], r: AnalysisRequestOptions, needs: 'pairs' | 'images' | 'any', textOnly: boolean): ResolvedExample[] {

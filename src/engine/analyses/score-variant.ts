@@ -1,0 +1,131 @@
+/**
+ * Scores one model or merge variant in one evaluation setting of METHOD.md
+ * section 3 (perception: image vs black image; alignment: image vs black
+ * image + text description; reasoning: question only), with the accuracy of
+ * each condition and the transition statistics between the two conditions.
+ * A merge variant is composed lazily (MergedWeights): no file is written.
+ * Runs inside the model worker.
+ */
+import { MergedWeights } from '../merge/index.js';
+import type { MergeRecipe } from '../merge/index.js';
+import { TextTokenizer } from '../model/tokenizer.js';
+import type { JobContext } from '../runtime/job-protocol.js';
+import type { HookedRunner } from '../runtime/runner.js';
+import { transitionStatsWithIntervals } from '../scoring/index.js';
+import { judge, ProgressCounter } from './common.js';
+import { proportionRows, type Tagged } from './effects.js';
+import { AnalysisInputError, chunks, InputBuilder, type ImageChoice } from './prepare.js';
+import type { AnalysisOptions, AnalysisResult, ExampleOutcome, LayerEffect, ResolvedExample } from './types.js';
+
+export type Setting = 'perception' | 'alignment' | 'reasoning';
+
+/** The conditions of each setting: how the picture (and description) are shown. */
+export const SETTING_CONDITIONS: Record<Setting, readonly { name: string; image: ImageChoice; description: boolean }[]> = {
+  perception: [
+    { name: 'image', image: 'target', description: false },
+    { name: 'black_image', image: 'black', description: false },
+  ],
+  alignment: [
+    { name: 'image', image: 'target', description: false },
+    { name: 'black_image_description', image: 'black', description: true },
+  ],
+  reasoning: [{ name: 'question', image: 'none', description: false }],
+};
+
+export interface ScoreVariantInput {
+  /** a plain checkpoint directory, or a recipe over model directories */
+  variant: { modelDir: string } | { recipe: MergeRecipe; dirs: Record<string, string>; tokenizerDir: string };
+  examples: ResolvedExample[];
+  setting: Setting;
+  options: AnalysisOptions;
+}
+
+export async function scoreVariant(input: ScoreVariantInput, context: JobContext): Promise<AnalysisResult> {
+  const { options, setting } = input;
+  const conditions = SETTING_CONDITIONS[setting];
+  let runner: HookedRunner;
+  let tokenizerDir: string;
+  let release = async () => {};
+  if ('modelDir' in input.variant) {
+    runner = await context.openRunner(input.variant.modelDir);
+    tokenizerDir = input.variant.modelDir;
+  } else {
+    const weights = await MergedWeights.open(input.variant.recipe, input.variant.dirs);
+    try {
+      runner = await context.createRunner(weights);
+    } catch (err) {
+      await weights.close();
+      throw err;
+    }
+    tokenizerDir = input.variant.tokenizerDir;
+    release = async () => {
+      await runner.release();
+      await weights.close();
+    };
+  }
+  try {
+    const inputs = new InputBuilder(runner.config, await TextTokenizer.load(tokenizerDir));
+    const examples = input.examples;
+    if (conditions.some((c) => c.image !== 'none') && !runner.config.vision) throw new AnalysisInputError(`the ${setting} setting needs a vision-language model`);
+    const batches = chunks(examples, options.batchSize);
+    const progress = new ProgressCounter(context, batches.length * conditions.length);
+    const outcomes = new Map<string, Map<string, boolean>>(conditions.map((c) => [c.name, new Map()]));
+    const exampleResults: ExampleOutcome[] = [];
+    for (const [bi, batch] of batches.entries()) {
+      for (const condition of conditions) {
+        const prompts = await Promise.all(
+          batch.map((e) => {
+            if (condition.description && !e.description) throw new AnalysisInputError(`example '${e.id}' has no description for the alignment setting`);
+            const prefix = condition.description ? `${e.description} ` : '';
+            return inputs.input(e, condition.image === 'target' && !e.targetImagePath ? 'none' : condition.image, prefix);
+          }),
+        );
+        let answers: (string | null)[];
+        let correct: boolean[];
+        let scores: (number | null)[];
+        if (options.scoring === 'generate') {
+          const r = await runner.generate(prompts, { maxNewTokens: options.maxNewTokens });
+          answers = r.tokens.map((ids) => inputs.decode(ids));
+          correct = batch.map((e, b) => judge(e, answers[b]!));
+          scores = batch.map(() => null);
+        } else {
+          const r = await runner.score(prompts.map((x, b) => ({ ...x, answerIds: inputs.answerIds(batch[b]!.answers.target) })));
+          answers = batch.map(() => null);
+          correct = r.exactMatch;
+          scores = r.logProb;
+        }
+        batch.forEach((e, b) => {
+          outcomes.get(condition.name)!.set(e.id, correct[b]!);
+          exampleResults.push({ layerIndex: null, exampleId: e.id, task: e.task, condition: condition.name, answer: answers[b]!, correct: correct[b]!, changed: null, transferred: null, score: scores[b]!, extra: null });
+        });
+        await progress.step(`batch ${bi + 1}/${batches.length}: ${condition.name}`);
+      }
+    }
+    const o = { bootstrapSamples: options.bootstrapSamples, seed: options.seed };
+    const tagged = (name: string): Tagged<boolean>[] => examples.map((e) => ({ task: e.task, value: outcomes.get(name)!.get(e.id)! }));
+    const layerEffects: LayerEffect[] = conditions.flatMap((c) => proportionRows(null, `accuracy_${c.name}`, tagged(c.name), o));
+    if (conditions.length === 2) layerEffects.push(...transitionRows(examples, outcomes.get(conditions[0]!.name)!, outcomes.get(conditions[1]!.name)!, o));
+    return { layerEffects, exampleResults };
+  } finally {
+    await release();
+  }
+}
+
+/** Transition statistics between condition A (with the image) and B, per task and over all. */
+function transitionRows(examples: ResolvedExample[], a: Map<string, boolean>, b: Map<string, boolean>, o: { bootstrapSamples: number; seed: number }): LayerEffect[] {
+  const groups = new Map<string, ResolvedExample[]>([['all', examples]]);
+  for (const e of examples) groups.set(e.task, [...(groups.get(e.task) ?? []), e]);
+  const rows: LayerEffect[] = [];
+  for (const [task, members] of groups) {
+    const t = transitionStatsWithIntervals(members.map((e) => a.get(e.id)!), members.map((e) => b.get(e.id)!), { resamples: o.bootstrapSamples, seed: o.seed });
+    const plain = (metric: string, value: number | null, ci: { low: number | null; high: number | null } = { low: null, high: null }): LayerEffect => ({
+      layerIndex: null, section: null, task, metric, value, ciLow: ci.low, ciHigh: ci.high, n: t.n, extra: null,
+    });
+    rows.push(
+      plain('n_tt', t.nTT), plain('n_tf', t.nTF), plain('n_ft', t.nFT), plain('n_ff', t.nFF),
+      plain('delta', t.delta, t.deltaInterval), plain('net_gain', t.netGain),
+      plain('side_effect_rate', t.sideEffectRate), plain('lift_rate', t.liftRate), plain('mcnemar_p', t.mcnemarP),
+    );
+  }
+  return rows;
+}

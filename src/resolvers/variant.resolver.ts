@@ -1,0 +1,130 @@
+import { Arg, Ctx, FieldResolver, Float, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { AnalysisOptions } from '../schema/analysis.input.js';
+import { BadUserInputError, NotFoundError } from '../schema/errors.js';
+import { Run } from '../schema/run.type.js';
+import { RunStatus } from '../schema/enums.js';
+import { VariantRecipeInput } from '../schema/variant.input.js';
+import { ConditionScore, ConditionTransition, Setting, Transferability, TransferRow, Variant, VariantScores } from '../schema/variant.type.js';
+import { waitForRun } from '../services/run-manager.js';
+import type { ResolvedVariant } from '../services/variant-service.js';
+import type { RequestContext } from './context.js';
+import { toRun } from './run.mapping.js';
+import { translating } from './translate-error.js';
+import { toConditionScores, toTransitions } from './variant.mapping.js';
+
+const MAX_WAIT_SECONDS = 600;
+
+function checkWait(waitSeconds: number | null): number {
+  const wait = waitSeconds ?? 10;
+  if (!(wait >= 0 && wait <= MAX_WAIT_SECONDS)) throw new BadUserInputError(`'waitSeconds' must be between 0 and ${MAX_WAIT_SECONDS}, got ${waitSeconds}`, 'waitSeconds');
+  return wait;
+}
+
+function toVariant(resolved: ResolvedVariant): Variant {
+  return { fingerprint: resolved.fingerprint, label: resolved.label, recipe: resolved.recipe, models: resolved.models.map((m) => m.id), resolved };
+}
+
+@Resolver(() => Variant)
+export class VariantResolver {
+  @Query(() => Variant, { description: 'Resolves a model or merge recipe to its canonical variant (nothing is computed until scores are asked for).' })
+  variant(@Arg('recipe', () => VariantRecipeInput) recipe: VariantRecipeInput, @Ctx() ctx: RequestContext): Promise<Variant> {
+    return translating(async () => toVariant(await ctx.services.variants.resolve(recipe)));
+  }
+
+  @FieldResolver(() => VariantScores, { description: 'Starts or joins the scoring of this variant in a setting and waits up to waitSeconds (default 10).' })
+  scores(
+    @Root() variant: Variant,
+    @Arg('probeSet', () => ID) probeSet: string,
+    @Arg('setting', () => Setting) setting: Setting,
+    @Arg('options', () => AnalysisOptions, { nullable: true }) options: AnalysisOptions | null,
+    @Arg('waitSeconds', () => Float, { nullable: true }) waitSeconds: number | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<VariantScores> {
+    return translating(async () => {
+      const wait = checkWait(waitSeconds);
+      const handle = await ctx.services.variants.score(variant.resolved as ResolvedVariant, probeSet, setting, options ?? {});
+      await waitForRun(handle, wait);
+      return { runId: handle.runId, setting };
+    });
+  }
+
+  @Query(() => Transferability, {
+    description: "The reference's transferability table: IN, RL and the six region splices, each scored in every setting the probe set supports; waits up to waitSeconds (default 10) for all runs.",
+  })
+  transferability(
+    @Arg('sft', () => ID) sft: string,
+    @Arg('rl', () => ID) rl: string,
+    @Arg('probeSet', () => ID) probeSet: string,
+    @Arg('layerCuts', () => [Int], { nullable: true }) layerCuts: number[] | null,
+    @Arg('options', () => AnalysisOptions, { nullable: true }) options: AnalysisOptions | null,
+    @Arg('waitSeconds', () => Float, { nullable: true }) waitSeconds: number | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Transferability> {
+    return translating(async () => {
+      const wait = checkWait(waitSeconds);
+      const service = ctx.services.variants;
+      const variants = await service.referenceVariants(sft, rl, layerCuts);
+      const settings = await service.settingsOf(probeSet, variants.every((v) => v.hasVision));
+      const jobs: { variant: ResolvedVariant; setting: Setting; runId: string; settled: Promise<void> }[] = [];
+      for (const variant of variants) {
+        for (const setting of settings) {
+          const handle = await service.score(variant, probeSet, setting as Setting, options ?? {});
+          jobs.push({ variant, setting: setting as Setting, runId: handle.runId, settled: handle.settled });
+        }
+      }
+      await waitForRun({ runId: '', cached: false, settled: Promise.all(jobs.map((j) => j.settled)).then(() => undefined) }, wait);
+      const runRows = await ctx.services.warehouse.getRuns(jobs.map((j) => j.runId));
+      const runs = runRows.map((r, i) => {
+        if (!r) throw new NotFoundError('run', jobs[i]!.runId);
+        return toRun(r, ctx.services.runs.liveProgress(r.id));
+      });
+      const done = jobs.filter((_, i) => runs[i]!.status === RunStatus.DONE);
+      const effects = await ctx.services.warehouse.layerEffects(done.map((j) => j.runId));
+      const rows: TransferRow[] = done.map((j, i) => ({
+        variant: j.variant.label,
+        fingerprint: j.variant.fingerprint,
+        setting: j.setting,
+        runId: j.runId,
+        conditions: toConditionScores(effects[i]!, j.setting).filter((c) => c.task === 'all'),
+        transition: toTransitions(effects[i]!, j.setting).find((t) => t.task === 'all') ?? null,
+      }));
+      const status = runs.some((r) => r.status === RunStatus.FAILED) ? 'FAILED' : runs.every((r) => r.status === RunStatus.DONE) ? 'DONE' : 'RUNNING';
+      return { status, progress: runs.reduce((a, r) => a + r.progress, 0) / Math.max(1, runs.length), runs, rows };
+    });
+  }
+}
+
+@Resolver(() => VariantScores)
+export class VariantScoresResolver {
+  private async runOf(root: VariantScores, ctx: RequestContext): Promise<Run> {
+    ctx.loaders.run.clear(root.runId);
+    const row = await ctx.loaders.run.load(root.runId);
+    if (!row) throw new NotFoundError('run', root.runId);
+    return toRun(row, ctx.services.runs.liveProgress(row.id));
+  }
+
+  @FieldResolver(() => Run)
+  run(@Root() root: VariantScores, @Ctx() ctx: RequestContext): Promise<Run> {
+    return translating(() => this.runOf(root, ctx));
+  }
+
+  @FieldResolver(() => RunStatus)
+  status(@Root() root: VariantScores, @Ctx() ctx: RequestContext): Promise<RunStatus> {
+    return translating(async () => (await this.runOf(root, ctx)).status);
+  }
+
+  @FieldResolver(() => Float)
+  progress(@Root() root: VariantScores, @Ctx() ctx: RequestContext): Promise<number> {
+    return translating(async () => (await this.runOf(root, ctx)).progress);
+  }
+
+  @FieldResolver(() => [ConditionScore], { description: "accuracy per condition, per task and 'all'; empty until DONE" })
+  conditions(@Root() root: VariantScores, @Ctx() ctx: RequestContext): Promise<ConditionScore[]> {
+    return translating(async () => ((await this.runOf(root, ctx)).status === RunStatus.DONE ? toConditionScores(await ctx.loaders.layerEffects.load(root.runId), root.setting) : []));
+  }
+
+  @FieldResolver(() => [ConditionTransition], { description: "transition statistics between the setting's two conditions, per task and 'all'; empty for REASONING or until DONE" })
+  transitions(@Root() root: VariantScores, @Ctx() ctx: RequestContext): Promise<ConditionTransition[]> {
+    return translating(async () => ((await this.runOf(root, ctx)).status === RunStatus.DONE ? toTransitions(await ctx.loaders.layerEffects.load(root.runId), root.setting) : []));
+  }
+}

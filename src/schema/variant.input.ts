@@ -1,0 +1,24 @@
+import { GraphQLJSON } from 'graphql-scalars';
+import { Field, ID, InputType, Int } from 'type-graphql';
+import { SplicePreset } from './variant.type.js';
+
+@InputType({ description: "Exactly one of: 'model' (a registered checkpoint), 'preset' with 'sft' and 'rl' (a region splice), or 'recipe' (a merge recipe, docs/merging.md)." })
+export class VariantRecipeInput {
+  @Field(() => ID, { nullable: true })
+  model?: string | null;
+
+  @Field(() => SplicePreset, { nullable: true })
+  preset?: SplicePreset | null;
+
+  @Field(() => ID, { nullable: true, description: 'IN (cold start) model of a preset' })
+  sft?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'RL model of a preset' })
+  rl?: string | null;
+
+  @Field(() => [Int], { nullable: true, description: 'region cuts of a preset over 0-based LLM layers (default floor(N/3), floor(2N/3))' })
+  layerCuts?: number[] | null;
+
+  @Field(() => GraphQLJSON, { nullable: true, description: 'a full merge recipe: { base, donors, operations, seed?, label? }' })
+  recipe?: unknown;
+}

@@ -1,0 +1,183 @@
+/**
+ * Frankenstein variants as use cases: resolve a recipe (a plain model, a
+ * region preset over IN/RL, or a full merge recipe) to a canonical
+ * fingerprint, and score it in an evaluation setting once per (variant,
+ * probe set, setting, options); the transferability table is the reference's
+ * grid (IN, RL, six splices x settings) built from those cached runs.
+ */
+import type { AnalysisOptions, AnalysisResult, ResolvedExample } from '../engine/analyses/types.js';
+import type { ScoreVariantInput, Setting } from '../engine/analyses/score-variant.js';
+import { parseModelConfig } from '../engine/model/config.js';
+import { presetRecipe, recipeFingerprint, SPLICE_PRESETS, validateRecipe, type MergeRecipe, type SplicePreset } from '../engine/merge/index.js';
+import type { ModelWorker } from '../engine/runtime/model-worker.js';
+import type { CheckpointRow, Warehouse } from '../warehouse/index.js';
+import type { AnalysisRequestOptions } from './analysis-service.js';
+import { resolveAnalysisOptions } from './analysis-options.js';
+import type { CheckpointRegistry } from './checkpoint-registry.js';
+import { InvalidArgument, UnknownCheckpoint } from './errors.js';
+import { imagePath, type ProbeSetRegistry } from './probe-set-registry.js';
+import type { RunHandle, RunManager } from './run-manager.js';
+
+/** What a client sends: exactly one of model, preset (with sft and rl) or recipe. */
+export interface VariantRequest {
+  model?: string | null;
+  preset?: SplicePreset | null;
+  sft?: string | null;
+  rl?: string | null;
+  layerCuts?: readonly number[] | null;
+  recipe?: unknown;
+}
+
+/** A resolved variant: what runs, and its identity. */
+export interface ResolvedVariant {
+  fingerprint: string;
+  label: string;
+  /** null for a plain checkpoint */
+  recipe: MergeRecipe | null;
+  models: CheckpointRow[];
+  numLayers: number;
+  hasVision: boolean;
+}
+
+export const SETTINGS: readonly Setting[] = ['perception', 'alignment', 'reasoning'];
+const SCORE_MODULE = new URL('../engine/analyses/score-variant.ts', import.meta.url);
+
+export class VariantService {
+  constructor(
+    private readonly warehouse: Warehouse,
+    private readonly checkpoints: CheckpointRegistry,
+    private readonly probeSets: ProbeSetRegistry,
+    private readonly runs: RunManager,
+    private readonly worker: () => Promise<ModelWorker>,
+  ) {}
+
+  private async checkpoint(id: string, role: string): Promise<CheckpointRow> {
+    const [row] = await this.warehouse.getCheckpoints([id]);
+    if (!row) throw new UnknownCheckpoint(id, role);
+    return this.checkpoints.refresh(row);
+  }
+
+  /** Validates a variant request and computes its canonical fingerprint. */
+  async resolve(request: VariantRequest): Promise<ResolvedVariant> {
+    const given = (['model', 'preset', 'recipe'] as const).filter((k) => request[k] !== null && request[k] !== undefined);
+    if (given.length !== 1) throw new InvalidArgument('recipe', `give exactly one of 'model', 'preset' (with 'sft' and 'rl') or 'recipe'; got ${given.length ? given.join(', ') : 'none'}`);
+    if (request.model) {
+      const row = await this.checkpoint(request.model, 'model');
+      const config = this.runnable(row);
+      return { fingerprint: row.fingerprint, label: row.id, recipe: null, models: [row], numLayers: config.numLayers, hasVision: !!config.vision };
+    }
+    let recipe: MergeRecipe;
+    let rows: Map<string, CheckpointRow>;
+    if (request.preset) {
+      if (!request.sft || !request.rl) throw new InvalidArgument('recipe', `a 'preset' needs 'sft' and 'rl'`);
+      const sft = await this.checkpoint(request.sft, 'sft');
+      const rl = await this.checkpoint(request.rl, 'rl');
+      rows = new Map([[sft.id, sft], [rl.id, rl]]);
+      recipe = this.guard(() => presetRecipe(request.preset!, { sftId: sft.id, rlId: rl.id, numLayers: sft.numLayers, layerCuts: request.layerCuts as [number, number] | undefined }));
+      recipe = { ...recipe, label: request.preset };
+    } else {
+      const draft = this.guard(() => validateRecipe(request.recipe));
+      rows = new Map();
+      for (const id of [draft.base, ...draft.donors]) rows.set(id, await this.checkpoint(id, 'recipe model'));
+      recipe = this.guard(() => validateRecipe(request.recipe, rows.get(draft.base)!.numLayers));
+    }
+    const configs = [...rows.values()].map((r) => this.runnable(r));
+    const numLayers = configs[0]!.numLayers;
+    const fingerprint = recipeFingerprint(recipe, { modelFingerprints: Object.fromEntries([...rows].map(([id, r]) => [id, r.fingerprint])), numLayers });
+    return { fingerprint, label: recipe.label ?? `merge of ${[...rows.keys()].join(', ')}`, recipe, models: [...rows.values()], numLayers, hasVision: configs.every((c) => !!c.vision) };
+  }
+
+  private guard<T>(body: () => T): T {
+    try {
+      return body();
+    } catch (err) {
+      throw new InvalidArgument(`recipe${(err as { field?: string }).field ? `.${(err as { field?: string }).field}` : ''}`, (err as Error).message);
+    }
+  }
+
+  private runnable(row: CheckpointRow) {
+    try {
+      return parseModelConfig(row.config);
+    } catch (err) {
+      throw new InvalidArgument('recipe', `checkpoint '${row.id}' cannot be run by the engine: ${(err as Error).message}`);
+    }
+  }
+
+  /** Starts or joins the scoring of a variant in one setting. */
+  async score(variant: ResolvedVariant, probeSetId: string, setting: Setting, request: AnalysisRequestOptions = {}): Promise<RunHandle> {
+    const options = resolveAnalysisOptions(request, variant.numLayers);
+    const { row: probeRow, set } = await this.probeSets.load(probeSetId);
+    const all = set.examples.map((e) => ({ ...e, targetImagePath: imagePath(set.root, e.images.target), sourceImagePath: imagePath(set.root, e.images.source) }));
+    const examples = selectForSetting(all, setting, request, variant.hasVision);
+    const input: Omit<ScoreVariantInput, 'options'> = {
+      variant: variant.recipe
+        ? { recipe: variant.recipe, dirs: Object.fromEntries(variant.models.map((m) => [m.id, m.path])), tokenizerDir: variant.models.find((m) => m.id === variant.recipe!.base)!.path }
+        : { modelDir: variant.models[0]!.path },
+      examples,
+      setting,
+    };
+    return this.runs.startOrJoin<AnalysisResult>({
+      kind: `variant_score.${setting}`,
+      params: { setting, tasks: request.tasks ? [...request.tasks].sort() : null, maxExamples: request.maxExamples ?? null, scoring: options.scoring, maxNewTokens: options.maxNewTokens, batchSize: options.batchSize, bootstrapSamples: options.bootstrapSamples, seed: options.seed },
+      inputs: [
+        { role: 'variant', id: variant.label, fingerprint: variant.fingerprint },
+        { role: 'probeSet', id: probeRow.id, fingerprint: probeRow.fingerprint },
+      ],
+      compute: async (onProgress, signal) => {
+        const worker = await this.worker();
+        return worker.run<AnalysisResult>(SCORE_MODULE, 'scoreVariant', { ...input, options: options satisfies AnalysisOptions }, {
+          signal,
+          onProgress: (p) => {
+            const { done, total, message } = p as { done: number; total: number; message: string };
+            onProgress(total ? done / total : 0, message);
+          },
+        });
+      },
+      store: (warehouse, runId, result) => warehouse.completeAnalysisRun(runId, result),
+    });
+  }
+
+  /** The settings a probe set can be scored in (those with at least one eligible example). */
+  async settingsOf(probeSetId: string, hasVision: boolean): Promise<Setting[]> {
+    const { set, row: _row } = await this.probeSets.load(probeSetId);
+    const all = set.examples.map((e) => ({ ...e, targetImagePath: imagePath(set.root, e.images.target), sourceImagePath: imagePath(set.root, e.images.source) }));
+    return SETTINGS.filter((s) => {
+      try {
+        return selectForSetting(all, s, {}, hasVision).length > 0;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /** The reference's variants for an IN/RL pair: IN, RL and the six region splices. */
+  async referenceVariants(sft: string, rl: string, layerCuts?: readonly number[] | null): Promise<ResolvedVariant[]> {
+    const out = [await this.resolve({ model: sft }), await this.resolve({ model: rl })];
+    for (const preset of SPLICE_PRESETS) out.push(await this.resolve({ preset, sft, rl, layerCuts }));
+    return out;
+  }
+}
+
+/**
+ * Examples of a setting: the split named after it when the set has one,
+ * else every example the setting can use (an image for perception, an image
+ * and a description for alignment, anything for reasoning).
+ */
+export function selectForSetting(all: ResolvedExample[], setting: Setting, request: AnalysisRequestOptions, hasVision: boolean): ResolvedExample[] {
+  const hasSplit = all.some((e) => e.split === setting);
+  const perTask = new Map<string, number>();
+  const max = request.maxExamples ?? Infinity;
+  const chosen = [...all]
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .filter((e) => (hasSplit ? e.split === setting : true))
+    .filter((e) => !request.tasks?.length || request.tasks.includes(e.task))
+    .filter((e) => (setting === 'reasoning' ? true : e.targetImagePath !== null && (setting !== 'alignment' || !!e.description)))
+    .filter((e) => setting === 'reasoning' || hasVision)
+    .filter((e) => {
+      const n = perTask.get(e.task) ?? 0;
+      perTask.set(e.task, n + 1);
+      return n < max;
+    });
+  if (chosen.length === 0) throw new InvalidArgument('setting', `the probe set has no examples for the ${setting} setting`);
+  return chosen;
+}
