@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { characterizeCommand } from './cli/characterize.command.js';
 import { sqlCommand } from './cli/sql.command.js';
 import { runCommand } from './cli/run.command.js';
+import { transferCommand, type TransferCliOptions } from './cli/transfer.command.js';
 import { finishAnalysis, modelId, openCliApp, probeSetId, requestOptions, type AnalysisCliOptions } from './cli/analysis.command.js';
 import { loadConfig } from './config.js';
 import { startServer } from './server.js';
@@ -145,6 +146,16 @@ analysisOptions(
     await finishAnalysis(app, handle, opts.json);
   }),
 );
+
+analysisOptions(
+  program
+    .command('transfer')
+    .description("the reference's transferability table: IN, RL and the six region splices in each setting (METHOD 3)")
+    .requiredOption('--sft <id|dir>', 'IN (cold-start) model')
+    .requiredOption('--rl <id|dir>', 'RL model')
+    .requiredOption('--probes <id|path>', 'probe set with perception / alignment / reasoning splits')
+    .option('--layer-cuts <a,b>', 'region cuts over 0-based LLM layers (default N/3, 2N/3)', cuts),
+).action(async (opts: TransferCliOptions) => transferCommand(loadConfig(), opts));
 
 program.parseAsync(process.argv).catch((err: Error) => {
   console.error(`frankenscope: ${err.message}`);

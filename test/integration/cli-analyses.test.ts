@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { writeTinyModel } from '../../src/engine/fixtures/index.js';
+import { writeTinyModel, writeTinyTrio } from '../../src/engine/fixtures/index.js';
 import { buildPrompt } from '../../src/engine/model/prompt.js';
 import { TextTokenizer } from '../../src/engine/model/tokenizer.js';
 import { loadImage } from '../../src/engine/model/image.js';
 import { loadReferenceModel } from '../reference/weights.js';
 import { referenceForward } from '../reference/forward.js';
-import { writeCountingPairs } from '../helpers/probe-fixtures.js';
+import { writeCountingPairs, writeJsonlProbes } from '../helpers/probe-fixtures.js';
 
 const run = promisify(execFile);
 const BIN = new URL('../../bin/frankenscope.js', import.meta.url).pathname;
@@ -75,4 +75,23 @@ describe('frankenscope localize', () => {
     expect(e.code).not.toBe(0);
     expect(e.stderr).toMatch(/swap or ablate/);
   });
+});
+
+describe('frankenscope transfer', () => {
+  test('prints the table of IN, RL and the six splices in each setting the probes support', async () => {
+    await writeTinyTrio(join(dir, 'trio'), { numLayers: 6 });
+    await writeJsonlProbes(join(dir, 'settings'), [
+      { id: 'p0', prompt: '<image>How many?', answer: '2', image: true, split: 'perception' },
+      { id: 'p1', prompt: '<image>How many?', answer: '3', image: true, split: 'perception' },
+      { id: 'r0', prompt: 'What is 1 + 1?', answer: '2', split: 'reasoning' },
+    ]);
+    const { stdout } = await cli(['transfer', '--sft', join(dir, 'trio/sft'), '--rl', join(dir, 'trio/rl'), '--probes', join(dir, 'settings'), '--max-new-tokens', '2', '--json']);
+    const out = JSON.parse(stdout);
+    // no alignment split and no descriptions: perception and reasoning only
+    expect(out.rows).toHaveLength(8 * 2);
+    expect(new Set(out.rows.map((r: { setting: string }) => r.setting))).toEqual(new Set(['perception', 'reasoning']));
+    for (const r of out.rows.filter((x: { setting: string }) => x.setting === 'perception')) {
+      expect(r.transition.nTT + r.transition.nTF + r.transition.nFT + r.transition.nFF).toBe(2);
+    }
+  }, 180_000);
 });
