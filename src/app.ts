@@ -55,7 +55,7 @@ export async function createApp(config: AppConfig, options: { registerDemo?: boo
     return modelWorker;
   };
   const analyses = new AnalysisService(warehouse, registry, probeSets, runs, modelWorkerHandle);
-  const variants = new VariantService(warehouse, registry, probeSets, runs, modelWorkerHandle);
+  const variants = new VariantService(warehouse, registry, probeSets, runs, modelWorkerHandle, config.modelRoots);
   const services: AppServices = { warehouse, registry, runs, characterizations, probeSets, analyses, variants };
   if (options.registerDemo ?? true) {
     // the shipped demo is registered whatever FRANKENSCOPE_MODEL_ROOTS says

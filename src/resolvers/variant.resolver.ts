@@ -1,4 +1,5 @@
-import { Arg, Ctx, FieldResolver, Float, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Checkpoint } from '../schema/checkpoint.type.js';
 import { AnalysisOptions } from '../schema/analysis.input.js';
 import { BadUserInputError, NotFoundError } from '../schema/errors.js';
 import { Run } from '../schema/run.type.js';
@@ -29,6 +30,24 @@ export class VariantResolver {
   @Query(() => Variant, { description: 'Resolves a model or merge recipe to its canonical variant (nothing is computed until scores are asked for).' })
   variant(@Arg('recipe', () => VariantRecipeInput) recipe: VariantRecipeInput, @Ctx() ctx: RequestContext): Promise<Variant> {
     return translating(async () => toVariant(await ctx.services.variants.resolve(recipe)));
+  }
+
+  @Mutation(() => Checkpoint, {
+    description: 'Materialises a merge recipe as a safetensors checkpoint (with config and tokenizer) at a new directory inside an allowed model root, and registers it.',
+  })
+  exportVariant(
+    @Arg('recipe', () => VariantRecipeInput) recipe: VariantRecipeInput,
+    @Arg('path', () => String, { description: 'new directory; its parent must lie inside FRANKENSCOPE_MODEL_ROOTS' }) path: string,
+    @Arg('dtype', () => String, { nullable: true, description: 'F32 (bit-exact), F16 or BF16 (default BF16)' }) dtype: string | null,
+    @Arg('name', () => String, { nullable: true, description: 'id to register the export under (default: its path relative to the root)' }) name: string | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Checkpoint> {
+    return translating(async () => {
+      const d = dtype ?? 'BF16';
+      if (d !== 'F32' && d !== 'F16' && d !== 'BF16') throw new BadUserInputError(`'dtype' must be F32, F16 or BF16, got '${d}'`, 'dtype');
+      const resolved = await ctx.services.variants.resolve(recipe);
+      return ctx.services.variants.export(resolved, path, { dtype: d, name });
+    });
   }
 
   @FieldResolver(() => VariantScores, { description: 'Starts or joins the scoring of this variant in a setting and waits up to waitSeconds (default 10).' })

@@ -17,6 +17,9 @@ import type { CheckpointRegistry } from './checkpoint-registry.js';
 import { InvalidArgument, UnknownCheckpoint } from './errors.js';
 import { imagePath, type ProbeSetRegistry } from './probe-set-registry.js';
 import type { RunHandle, RunManager } from './run-manager.js';
+import { resolveAllowedPath } from './path-guard.js';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /** What a client sends: exactly one of model, preset (with sft and rl) or recipe. */
 export interface VariantRequest {
@@ -41,6 +44,7 @@ export interface ResolvedVariant {
 
 export const SETTINGS: readonly Setting[] = ['perception', 'alignment', 'reasoning'];
 const SCORE_MODULE = new URL('../engine/analyses/score-variant.ts', import.meta.url);
+const EXPORT_MODULE = new URL('../engine/analyses/export-variant.ts', import.meta.url);
 
 export class VariantService {
   constructor(
@@ -49,6 +53,7 @@ export class VariantService {
     private readonly probeSets: ProbeSetRegistry,
     private readonly runs: RunManager,
     private readonly worker: () => Promise<ModelWorker>,
+    private readonly roots: readonly string[],
   ) {}
 
   private async checkpoint(id: string, role: string): Promise<CheckpointRow> {
@@ -135,6 +140,28 @@ export class VariantService {
       },
       store: (warehouse, runId, result) => warehouse.completeAnalysisRun(runId, result),
     });
+  }
+
+  /**
+   * Writes a merge variant as a checkpoint directory at `path` (inside an
+   * allowed root, not existing yet) and registers it under `name`.
+   */
+  async export(variant: ResolvedVariant, path: string, options: { dtype: 'F32' | 'F16' | 'BF16'; name?: string | null }): Promise<CheckpointRow> {
+    if (!variant.recipe) throw new InvalidArgument('recipe', `'${variant.label}' is a plain checkpoint: there is nothing to merge (export a recipe or a preset)`);
+    const target = await this.exportTarget(path);
+    const dirs = Object.fromEntries(variant.models.map((m) => [m.id, m.path]));
+    const worker = await this.worker();
+    await worker.run(EXPORT_MODULE, 'exportVariantJob', { recipe: variant.recipe, dirs, path: target, dtype: options.dtype, copyFrom: dirs[variant.recipe.base]! });
+    return this.checkpoints.register(target, options.name ?? undefined);
+  }
+
+  /** A new directory's path: its parent must exist inside a model root; the directory itself must not exist. */
+  private async exportTarget(path: string): Promise<string> {
+    const parent = dirname(resolve(path));
+    const { real } = await resolveAllowedPath(parent, this.roots);
+    const target = join(real, basename(resolve(path)));
+    if (await stat(target).then(() => true, () => false)) throw new InvalidArgument('path', `'${path}' already exists; exportVariant writes a new directory`);
+    return target;
   }
 
   /** The settings a probe set can be scored in (those with at least one eligible example). */

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { writeTinyTrio } from '../../src/engine/fixtures/index.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 import { writeJsonlProbes } from '../helpers/probe-fixtures.js';
-import { writeFile, readFile } from 'node:fs/promises';
+import { mkdir, writeFile, readFile } from 'node:fs/promises';
 
 let t: TestApp;
 const N = 12;
@@ -88,6 +88,33 @@ describe('variants', () => {
       }
     }
   }, 300_000);
+
+  test('an exported variant scores exactly like the zero-copy one', async () => {
+    await mkdir(join(t.dir, 'models', 'exports'), { recursive: true });
+    const preset = '{ preset: IN_EARLY__RL_MIDDLE_LATE, sft: "tiny/sft", rl: "tiny/rl" }';
+    const exported = await t.execute<any>(`mutation { exportVariant(recipe: ${preset}, path: "${join(t.dir, 'models', 'exports', 'v1')}", dtype: "F32", name: "exports/v1") { id numLayers dtype } }`);
+    expect(exported.errors, JSON.stringify(exported.errors)).toBeUndefined();
+    expect(exported.data.exportVariant).toEqual({ id: 'exports/v1', numLayers: N, dtype: 'F32' });
+    const q = (recipe: string) => `{ variant(recipe: ${recipe}) { scores(probeSet: "settings", setting: PERCEPTION, options: { maxNewTokens: 4 }, waitSeconds: 120) { status run { id } conditions { condition task accuracy n } } } }`;
+    const zeroCopy = (await t.execute<any>(q(preset))).data.variant.scores;
+    const file = (await t.execute<any>(q('{ model: "exports/v1" }'))).data.variant.scores;
+    expect(file.status).toBe('DONE');
+    expect(file.run.id).not.toBe(zeroCopy.run.id);
+    expect(file.conditions).toEqual(zeroCopy.conditions);
+    const answers = async (runId: string) => (await t.app.services.warehouse.exampleResults({ runId, first: 1000 })).map((r) => [r.exampleId, r.condition, r.answer]);
+    expect(await answers(file.run.id)).toEqual(await answers(zeroCopy.run.id));
+  }, 180_000);
+
+  test('exports are refused outside the roots, over an existing path, and for a plain model', async () => {
+    const preset = '{ preset: IN_EARLY__RL_MIDDLE_LATE, sft: "tiny/sft", rl: "tiny/rl" }';
+    const outside = await t.execute(`mutation { exportVariant(recipe: ${preset}, path: "/tmp/frankenscope-not-allowed-export") { id } }`);
+    expect(outside.errors?.[0]?.extensions?.code).toBe('PATH_NOT_ALLOWED');
+    const existing = await t.execute(`mutation { exportVariant(recipe: ${preset}, path: "${join(t.dir, 'models', 'tiny', 'sft')}") { id } }`);
+    expect(existing.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(existing.errors?.[0]?.message).toMatch(/already exists/);
+    const plain = await t.execute(`mutation { exportVariant(recipe: { model: "tiny/sft" }, path: "${join(t.dir, 'models', 'exports', 'plain')}") { id } }`);
+    expect(plain.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
 
   test('bad variant requests are refused with the field named', async () => {
     const cases: [string, RegExp][] = [
