@@ -2,6 +2,7 @@
 import { SETTING_CONDITIONS } from '../engine/analyses/score-variant.js';
 import type { ConditionScore, ConditionTransition, Setting } from '../schema/variant.type.js';
 import type { LayerEffectRow } from '../warehouse/index.js';
+import { transitionStatsWithIntervals } from '../engine/scoring/index.js';
 
 const PREFIX = 'accuracy_';
 
@@ -44,4 +45,33 @@ export function toTransitions(rows: readonly LayerEffectRow[], setting: Setting)
       mcnemarP: v('mcnemar_p') ?? 1,
     };
   });
+}
+
+type Outcomes = Map<string, Map<string, { task: string; correct: boolean }>>;
+
+/** Transitions between two variants on the ids both scored, per condition and task ('all' first). */
+export function variantTransitions(labelA: string, labelB: string, a: Outcomes, b: Outcomes, resamples: number, seed: number): ConditionTransition[] {
+  const out: ConditionTransition[] = [];
+  for (const [condition, byIdA] of a) {
+    const byIdB = b.get(condition);
+    if (!byIdB) continue;
+    const ids = [...byIdA.keys()].filter((id) => byIdB.has(id)).sort();
+    const groups = new Map<string, string[]>([['all', ids]]);
+    for (const id of ids) {
+      const task = byIdA.get(id)!.task;
+      groups.set(task, [...(groups.get(task) ?? []), id]);
+    }
+    for (const [task, members] of groups) {
+      const t = transitionStatsWithIntervals(members.map((id) => byIdA.get(id)!.correct), members.map((id) => byIdB.get(id)!.correct), { resamples, seed });
+      out.push({
+        task,
+        conditionA: `${labelA} / ${condition}`,
+        conditionB: `${labelB} / ${condition}`,
+        n: t.n, nTT: t.nTT, nTF: t.nTF, nFT: t.nFT, nFF: t.nFF,
+        delta: t.delta, deltaCiLow: t.deltaInterval.low, deltaCiHigh: t.deltaInterval.high,
+        netGain: t.netGain, sideEffectRate: t.sideEffectRate, liftRate: t.liftRate, mcnemarP: t.mcnemarP,
+      });
+    }
+  }
+  return out;
 }

@@ -11,7 +11,7 @@ import type { ResolvedVariant } from '../services/variant-service.js';
 import type { RequestContext } from './context.js';
 import { toRun } from './run.mapping.js';
 import { translating } from './translate-error.js';
-import { toConditionScores, toTransitions } from './variant.mapping.js';
+import { toConditionScores, toTransitions, variantTransitions } from './variant.mapping.js';
 
 const MAX_WAIT_SECONDS = 600;
 
@@ -64,6 +64,34 @@ export class VariantResolver {
       const handle = await ctx.services.variants.score(variant.resolved as ResolvedVariant, probeSet, setting, options ?? {});
       await waitForRun(handle, wait);
       return { runId: handle.runId, setting };
+    });
+  }
+
+  @FieldResolver(() => [ConditionTransition], {
+    description:
+      "Transition statistics between this variant (A) and another (B) on the same ids, per condition of the setting and per task ('all' included); scores both (cached) and waits up to waitSeconds; empty until both are DONE.",
+  })
+  transitions(
+    @Root() variant: Variant,
+    @Arg('versus', () => VariantRecipeInput) versus: VariantRecipeInput,
+    @Arg('probeSet', () => ID) probeSet: string,
+    @Arg('setting', () => Setting) setting: Setting,
+    @Arg('options', () => AnalysisOptions, { nullable: true }) options: AnalysisOptions | null,
+    @Arg('waitSeconds', () => Float, { nullable: true }) waitSeconds: number | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<ConditionTransition[]> {
+    return translating(async () => {
+      const wait = checkWait(waitSeconds);
+      const service = ctx.services.variants;
+      const a = variant.resolved as ResolvedVariant;
+      const b = await service.resolve(versus);
+      const ha = await service.score(a, probeSet, setting, options ?? {});
+      const hb = await service.score(b, probeSet, setting, options ?? {});
+      await waitForRun({ runId: '', cached: false, settled: Promise.all([ha.settled, hb.settled]).then(() => undefined) }, wait);
+      const runs = await ctx.services.warehouse.getRuns([ha.runId, hb.runId]);
+      if (!runs.every((r) => r?.status === 'DONE')) return [];
+      const [oa, ob] = await Promise.all([service.outcomes(ha.runId), service.outcomes(hb.runId)]);
+      return variantTransitions(a.label, b.label, oa, ob, options?.bootstrapSamples ?? 1000, options?.seed ?? 0);
     });
   }
 

@@ -164,6 +164,26 @@ export class VariantService {
     return target;
   }
 
+  /**
+   * Per-example outcomes of a DONE scoring run, by condition and example id
+   * (read in pages).
+   */
+  async outcomes(runId: string): Promise<Map<string, Map<string, { task: string; correct: boolean }>>> {
+    const out = new Map<string, Map<string, { task: string; correct: boolean }>>();
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.warehouse.exampleResults({ runId, first: 1000, after });
+      if (page.length === 0) break;
+      for (const r of page) {
+        const byId = out.get(r.condition) ?? new Map<string, { task: string; correct: boolean }>();
+        byId.set(r.exampleId, { task: r.task, correct: r.correct === true });
+        out.set(r.condition, byId);
+      }
+      after = page[page.length - 1]!.exampleId;
+    }
+    return out;
+  }
+
   /** The settings a probe set can be scored in (those with at least one eligible example). */
   async settingsOf(probeSetId: string, hasVision: boolean): Promise<Setting[]> {
     const { set, row: _row } = await this.probeSets.load(probeSetId);

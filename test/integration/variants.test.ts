@@ -89,6 +89,23 @@ describe('variants', () => {
     }
   }, 300_000);
 
+  test('transitions between a variant and an identical one have no discordant pairs; against another model the counts add up', async () => {
+    const q = `query($a: VariantRecipeInput!, $b: VariantRecipeInput!) { variant(recipe: $a) {
+      transitions(versus: $b, probeSet: "settings", setting: PERCEPTION, options: { maxNewTokens: 4 }, waitSeconds: 120) { task conditionA conditionB n nTT nTF nFT nFF delta mcnemarP } } }`;
+    const same = await t.execute<any>(q, { a: { model: 'tiny/rl' }, b: { recipe: ALL_FROM_RL } });
+    expect(same.errors).toBeUndefined();
+    const rows = same.data.variant.transitions;
+    expect(rows.map((r: { conditionA: string }) => r.conditionA.split(' / ')[1]).sort()).toEqual(['black_image', 'black_image', 'image', 'image']);
+    for (const r of rows) {
+      expect(r.nTF).toBe(0);
+      expect(r.nFT).toBe(0);
+      expect(r.delta).toBe(0);
+      expect(r.mcnemarP).toBe(1);
+    }
+    const other = await t.execute<any>(q, { a: { model: 'tiny/rl' }, b: { model: 'tiny/base' } });
+    for (const r of other.data.variant.transitions) expect(r.nTT + r.nTF + r.nFT + r.nFF).toBe(r.n);
+  }, 180_000);
+
   test('an exported variant scores exactly like the zero-copy one', async () => {
     await mkdir(join(t.dir, 'models', 'exports'), { recursive: true });
     const preset = '{ preset: IN_EARLY__RL_MIDDLE_LATE, sft: "tiny/sft", rl: "tiny/rl" }';
