@@ -8,6 +8,7 @@ import { SqlResolver } from './sql.resolver.js';
 import { ActivationPatchingFields, AnalysisResolver, AttentionShiftFields, LocalizationFields } from './analysis.resolver.js';
 import { ProbeSetResolver } from './probe-set.resolver.js';
 import { VariantResolver, VariantScoresResolver } from './variant.resolver.js';
+import { NecessityResolver } from './necessity.resolver.js';
 
 /** The public GraphQL schema (its SDL is committed as schema.graphql). */
 export function buildAppSchema(): Promise<GraphQLSchema> {
@@ -24,6 +25,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
       ActivationPatchingFields,
       VariantResolver,
       VariantScoresResolver,
+      NecessityResolver,
     ],
     validate: false,
   });

@@ -155,3 +155,54 @@ export class Transferability {
   @Field(() => [TransferRow], { description: 'rows of the finished runs' })
   rows!: TransferRow[];
 }
+
+@ObjectType({ description: 'One row of the necessity table: a model or proxy variant in one setting, against IN and RL.' })
+export class NecessityRow {
+  @Field(() => String)
+  variant!: string;
+
+  @Field(() => String, { description: "'in', 'rl', 'frozen' (a checkpoint trained with frozen layers), 'revert_proxy' (RL with one region reverted to IN) or 'reverse_proxy' (IN with one region from RL)" })
+  kind!: string;
+
+  @Field(() => String, { nullable: true, description: 'early, middle or late for the proxies' })
+  region!: string | null;
+
+  @Field(() => Setting)
+  setting!: Setting;
+
+  @Field(() => String, { description: "the condition scored: 'image' or 'question'" })
+  condition!: string;
+
+  @Field(() => Float, { nullable: true })
+  accuracy!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  ciLow!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  ciHigh!: number | null;
+
+  @Field(() => Int)
+  n!: number;
+
+  @Field(() => Float, { nullable: true, description: 'accuracy - accuracy of IN' })
+  gainOverIn!: number | null;
+
+  @Field(() => Float, { nullable: true, description: "(accuracy - IN) / (RL - IN): the share of RL's gain this variant keeps; null when RL gains nothing. For a revert proxy, 1 minus it is the share lost (a training-free proxy, not a retraining)" })
+  shareOfRlGain!: number | null;
+}
+
+@ObjectType({ description: 'Is RL\'s change in a region necessary? Frozen-layer checkpoints and training-free revert proxies against IN and RL.' })
+export class Necessity {
+  @Field(() => String, { description: 'DONE when every run is, FAILED if any failed, else RUNNING' })
+  status!: string;
+
+  @Field(() => Float)
+  progress!: number;
+
+  @Field(() => [Run])
+  runs!: Run[];
+
+  @Field(() => [NecessityRow])
+  rows!: NecessityRow[];
+}

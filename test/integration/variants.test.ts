@@ -133,6 +133,25 @@ describe('variants', () => {
     expect(plain.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
+  test('necessity: proxies over a region RL did not change equal RL and IN exactly; frozen checkpoints are rows too', async () => {
+    // the tiny trio's RL differs from SFT only in the late half of the LLM layers, so the early third is untouched
+    const r = await t.execute<any>(`{ necessity(rl: "tiny/rl", sft: "tiny/sft", frozen: ["tiny/base"], probeSet: "settings", options: { maxNewTokens: 3 }, waitSeconds: 300) {
+      status rows { variant kind region setting condition accuracy n gainOverIn shareOfRlGain } } }`);
+    expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
+    const { status, rows } = r.data.necessity;
+    expect(status).toBe('DONE');
+    expect(rows).toHaveLength((3 + 6) * 3);
+    const acc = (kind: string, setting: string, region: string | null = null) =>
+      rows.find((x: { kind: string; setting: string; region: string | null }) => x.kind === kind && x.setting === setting && x.region === region).accuracy;
+    for (const setting of ['PERCEPTION', 'ALIGNMENT', 'REASONING']) {
+      expect(acc('revert_proxy', setting, 'early')).toBe(acc('rl', setting));
+      expect(acc('reverse_proxy', setting, 'early')).toBe(acc('in', setting));
+      const inRow = rows.find((x: { kind: string; setting: string }) => x.kind === 'in' && x.setting === setting);
+      expect(inRow.gainOverIn).toBe(0);
+    }
+    expect(rows.filter((x: { kind: string }) => x.kind === 'frozen').map((x: { variant: string }) => x.variant)).toEqual(['tiny/base', 'tiny/base', 'tiny/base']);
+  }, 300_000);
+
   test('bad variant requests are refused with the field named', async () => {
     const cases: [string, RegExp][] = [
       ['{ variant(recipe: { model: "tiny/sft", preset: IN_EARLY__RL_MIDDLE_LATE }) { fingerprint } }', /exactly one/],

@@ -1,0 +1,101 @@
+import { Arg, Ctx, Float, ID, Int, Query, Resolver } from 'type-graphql';
+import { defaultLayerCuts } from '../engine/layout.js';
+import { AnalysisOptions } from '../schema/analysis.input.js';
+import { BadUserInputError, NotFoundError } from '../schema/errors.js';
+import { RunStatus } from '../schema/enums.js';
+import { Necessity, NecessityRow, Setting } from '../schema/variant.type.js';
+import { waitForRun } from '../services/run-manager.js';
+import type { ResolvedVariant } from '../services/variant-service.js';
+import type { RequestContext } from './context.js';
+import { toRun } from './run.mapping.js';
+import { translating } from './translate-error.js';
+import { toConditionScores } from './variant.mapping.js';
+
+const REGIONS = ['early', 'middle', 'late'] as const;
+
+interface Entry {
+  variant: ResolvedVariant;
+  kind: string;
+  region: string | null;
+}
+
+@Resolver()
+export class NecessityResolver {
+  @Query(() => Necessity, {
+    description: "METHOD §4: scores IN, RL, checkpoints trained with frozen layer ranges, and the training-free proxies (RL with one region reverted to IN, IN with one region from RL) in every setting the probe set supports; waits up to waitSeconds (default 10).",
+  })
+  necessity(
+    @Arg('rl', () => ID) rl: string,
+    @Arg('sft', () => ID) sft: string,
+    @Arg('frozen', () => [ID]) frozen: string[],
+    @Arg('probeSet', () => ID) probeSet: string,
+    @Arg('layerCuts', () => [Int], { nullable: true }) layerCuts: number[] | null,
+    @Arg('options', () => AnalysisOptions, { nullable: true }) options: AnalysisOptions | null,
+    @Arg('waitSeconds', () => Float, { nullable: true }) waitSeconds: number | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Necessity> {
+    return translating(async () => {
+      const wait = waitSeconds ?? 10;
+      if (!(wait >= 0 && wait <= 600)) throw new BadUserInputError(`'waitSeconds' must be between 0 and 600, got ${waitSeconds}`, 'waitSeconds');
+      const service = ctx.services.variants;
+      const inV = await service.resolve({ model: sft });
+      const rlV = await service.resolve({ model: rl });
+      const [a, b] = layerCuts ?? defaultLayerCuts(inV.numLayers);
+      const ranges = { early: [0, a], middle: [a, b], late: [b, inV.numLayers] } as const;
+      const entries: Entry[] = [{ variant: inV, kind: 'in', region: null }, { variant: rlV, kind: 'rl', region: null }];
+      for (const id of frozen) entries.push({ variant: await service.resolve({ model: id }), kind: 'frozen', region: null });
+      for (const region of REGIONS) {
+        const [from, to] = ranges[region];
+        if (from === to) continue;
+        const splice = (base: string, donor: string, label: string) =>
+          service.resolve({ recipe: { base, donors: [donor], operations: [{ op: 'splice', model: donor, layers: { from, to } }], label } });
+        entries.push({ variant: await splice(rl, sft, `rl_with_in_${region}`), kind: 'revert_proxy', region });
+        entries.push({ variant: await splice(sft, rl, `in_with_rl_${region}`), kind: 'reverse_proxy', region });
+      }
+      const settings = await service.settingsOf(probeSet, entries.every((e) => e.variant.hasVision));
+      const jobs: { entry: Entry; setting: Setting; runId: string; settled: Promise<void> }[] = [];
+      for (const entry of entries) {
+        for (const setting of settings) {
+          const handle = await service.score(entry.variant, probeSet, setting, options ?? {});
+          jobs.push({ entry, setting: setting as Setting, runId: handle.runId, settled: handle.settled });
+        }
+      }
+      await waitForRun({ runId: '', cached: false, settled: Promise.all(jobs.map((j) => j.settled)).then(() => undefined) }, wait);
+      const runRows = await ctx.services.warehouse.getRuns(jobs.map((j) => j.runId));
+      const runs = runRows.map((r, i) => {
+        if (!r) throw new NotFoundError('run', jobs[i]!.runId);
+        return toRun(r, ctx.services.runs.liveProgress(r.id));
+      });
+      const done = jobs.filter((_, i) => runs[i]!.status === RunStatus.DONE);
+      const effects = await ctx.services.warehouse.layerEffects(done.map((j) => j.runId));
+      // the primary condition of each setting: with the image, or the question alone
+      const primary = done.map((j, i) => toConditionScores(effects[i]!, j.setting).find((c) => c.task === 'all')!);
+      const accOf = (kind: string, setting: Setting) => {
+        const i = done.findIndex((j) => j.entry.kind === kind && j.setting === setting);
+        return i < 0 ? null : primary[i]!.accuracy;
+      };
+      const rows: NecessityRow[] = done.map((j, i) => {
+        const p = primary[i]!;
+        const accIn = accOf('in', j.setting);
+        const accRl = accOf('rl', j.setting);
+        const gain = p.accuracy !== null && accIn !== null ? p.accuracy - accIn : null;
+        const rlGain = accRl !== null && accIn !== null ? accRl - accIn : null;
+        return {
+          variant: j.entry.variant.label,
+          kind: j.entry.kind,
+          region: j.entry.region,
+          setting: j.setting,
+          condition: p.condition,
+          accuracy: p.accuracy,
+          ciLow: p.ciLow,
+          ciHigh: p.ciHigh,
+          n: p.n,
+          gainOverIn: gain,
+          shareOfRlGain: gain !== null && rlGain !== null && Math.abs(rlGain) > 1e-12 ? gain / rlGain : null,
+        };
+      });
+      const status = runs.some((r) => r.status === RunStatus.FAILED) ? 'FAILED' : runs.every((r) => r.status === RunStatus.DONE) ? 'DONE' : 'RUNNING';
+      return { status, progress: runs.reduce((s, r) => s + r.progress, 0) / Math.max(1, runs.length), runs, rows };
+    });
+  }
+}
