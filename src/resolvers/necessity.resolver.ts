@@ -1,14 +1,12 @@
 import { Arg, Ctx, Float, ID, Int, Query, Resolver } from 'type-graphql';
 import { defaultLayerCuts } from '../engine/layout.js';
 import { AnalysisOptions } from '../schema/analysis.input.js';
-import { BadUserInputError, NotFoundError } from '../schema/errors.js';
-import { RunStatus } from '../schema/enums.js';
+import { BadUserInputError } from '../schema/errors.js';
 import { Necessity, NecessityRow, Setting } from '../schema/variant.type.js';
-import { waitForRun } from '../services/run-manager.js';
 import type { ResolvedVariant } from '../services/variant-service.js';
 import type { RequestContext } from './context.js';
-import { toRun } from './run.mapping.js';
 import { translating } from './translate-error.js';
+import { scoreGrid } from './score-grid.js';
 import { toConditionScores } from './variant.mapping.js';
 
 const REGIONS = ['early', 'middle', 'late'] as const;
@@ -52,24 +50,10 @@ export class NecessityResolver {
         entries.push({ variant: await splice(rl, sft, `rl_with_in_${region}`), kind: 'revert_proxy', region });
         entries.push({ variant: await splice(sft, rl, `in_with_rl_${region}`), kind: 'reverse_proxy', region });
       }
-      const settings = await service.settingsOf(probeSet, entries.every((e) => e.variant.hasVision));
-      const jobs: { entry: Entry; setting: Setting; runId: string; settled: Promise<void> }[] = [];
-      for (const entry of entries) {
-        for (const setting of settings) {
-          const handle = await service.score(entry.variant, probeSet, setting, options ?? {});
-          jobs.push({ entry, setting: setting as Setting, runId: handle.runId, settled: handle.settled });
-        }
-      }
-      await waitForRun({ runId: '', cached: false, settled: Promise.all(jobs.map((j) => j.settled)).then(() => undefined) }, wait);
-      const runRows = await ctx.services.warehouse.getRuns(jobs.map((j) => j.runId));
-      const runs = runRows.map((r, i) => {
-        if (!r) throw new NotFoundError('run', jobs[i]!.runId);
-        return toRun(r, ctx.services.runs.liveProgress(r.id));
-      });
-      const done = jobs.filter((_, i) => runs[i]!.status === RunStatus.DONE);
-      const effects = await ctx.services.warehouse.layerEffects(done.map((j) => j.runId));
+      const grid = await scoreGrid(ctx, entries, probeSet, options, wait);
+      const done = grid.done;
       // the primary condition of each setting: with the image, or the question alone
-      const primary = done.map((j, i) => toConditionScores(effects[i]!, j.setting).find((c) => c.task === 'all')!);
+      const primary = done.map((cell) => toConditionScores(cell.effects, cell.setting).find((c) => c.task === 'all')!);
       const accOf = (kind: string, setting: Setting) => {
         const i = done.findIndex((j) => j.entry.kind === kind && j.setting === setting);
         return i < 0 ? null : primary[i]!.accuracy;
@@ -94,8 +78,7 @@ export class NecessityResolver {
           shareOfRlGain: gain !== null && rlGain !== null && Math.abs(rlGain) > 1e-12 ? gain / rlGain : null,
         };
       });
-      const status = runs.some((r) => r.status === RunStatus.FAILED) ? 'FAILED' : runs.every((r) => r.status === RunStatus.DONE) ? 'DONE' : 'RUNNING';
-      return { status, progress: runs.reduce((s, r) => s + r.progress, 0) / Math.max(1, runs.length), runs, rows };
+      return { status: grid.status, progress: grid.progress, runs: grid.runs, rows };
     });
   }
 }

@@ -11,6 +11,7 @@ import type { ResolvedVariant } from '../services/variant-service.js';
 import type { RequestContext } from './context.js';
 import { toRun } from './run.mapping.js';
 import { translating } from './translate-error.js';
+import { scoreGrid } from './score-grid.js';
 import { toConditionScores, toTransitions, variantTransitions } from './variant.mapping.js';
 
 const MAX_WAIT_SECONDS = 600;
@@ -109,34 +110,17 @@ export class VariantResolver {
   ): Promise<Transferability> {
     return translating(async () => {
       const wait = checkWait(waitSeconds);
-      const service = ctx.services.variants;
-      const variants = await service.referenceVariants(sft, rl, layerCuts);
-      const settings = await service.settingsOf(probeSet, variants.every((v) => v.hasVision));
-      const jobs: { variant: ResolvedVariant; setting: Setting; runId: string; settled: Promise<void> }[] = [];
-      for (const variant of variants) {
-        for (const setting of settings) {
-          const handle = await service.score(variant, probeSet, setting as Setting, options ?? {});
-          jobs.push({ variant, setting: setting as Setting, runId: handle.runId, settled: handle.settled });
-        }
-      }
-      await waitForRun({ runId: '', cached: false, settled: Promise.all(jobs.map((j) => j.settled)).then(() => undefined) }, wait);
-      const runRows = await ctx.services.warehouse.getRuns(jobs.map((j) => j.runId));
-      const runs = runRows.map((r, i) => {
-        if (!r) throw new NotFoundError('run', jobs[i]!.runId);
-        return toRun(r, ctx.services.runs.liveProgress(r.id));
-      });
-      const done = jobs.filter((_, i) => runs[i]!.status === RunStatus.DONE);
-      const effects = await ctx.services.warehouse.layerEffects(done.map((j) => j.runId));
-      const rows: TransferRow[] = done.map((j, i) => ({
-        variant: j.variant.label,
-        fingerprint: j.variant.fingerprint,
-        setting: j.setting,
-        runId: j.runId,
-        conditions: toConditionScores(effects[i]!, j.setting).filter((c) => c.task === 'all'),
-        transition: toTransitions(effects[i]!, j.setting).find((t) => t.task === 'all') ?? null,
+      const variants = await ctx.services.variants.referenceVariants(sft, rl, layerCuts);
+      const grid = await scoreGrid(ctx, variants.map((variant) => ({ variant })), probeSet, options, wait);
+      const rows: TransferRow[] = grid.done.map((cell) => ({
+        variant: cell.entry.variant.label,
+        fingerprint: cell.entry.variant.fingerprint,
+        setting: cell.setting,
+        runId: cell.runId,
+        conditions: toConditionScores(cell.effects, cell.setting).filter((c) => c.task === 'all'),
+        transition: toTransitions(cell.effects, cell.setting).find((t) => t.task === 'all') ?? null,
       }));
-      const status = runs.some((r) => r.status === RunStatus.FAILED) ? 'FAILED' : runs.every((r) => r.status === RunStatus.DONE) ? 'DONE' : 'RUNNING';
-      return { status, progress: runs.reduce((a, r) => a + r.progress, 0) / Math.max(1, runs.length), runs, rows };
+      return { status: grid.status, progress: grid.progress, runs: grid.runs, rows };
     });
   }
 }
