@@ -96,3 +96,18 @@ export function powerIterationTop(a: Float32Array, rows: number, cols: number, i
 export function column(m: Float64Array, rows: number, j: number): Float64Array {
   return m.subarray(j * rows, (j + 1) * rows);
 }
+
+/** Dense symmetric Q diag(lambda) Q^T, row-major. */
+export function plantedSymmetric(lambda: number[], seed: number): Float64Array {
+  const m = lambda.length;
+  const q = orthonormalColumns(m, m, seed);
+  const g = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j <= i; j++) {
+      let x = 0;
+      for (let p = 0; p < m; p++) x += q[p][i] * lambda[p] * q[p][j];
+      g[i * m + j] = g[j * m + i] = x;
+    }
+  }
+  return g;
+}

@@ -9,22 +9,7 @@ import {
 import { jacobiSingularValues } from '../../src/engine/linalg/jacobi-svd.js';
 import { symmetricEigen } from '../../src/engine/linalg/symmetric-eigen.js';
 import { tridiagonalEigenvalues, tridiagonalEigenvectors } from '../../src/engine/linalg/tridiagonal-eigen.js';
-import { gaussian, orthonormalColumns } from './linalg-fixtures.js';
-
-/** Dense symmetric Q diag(lambda) Q^T, row-major. */
-function plantedSymmetric(lambda: number[], seed: number): Float64Array {
-  const m = lambda.length;
-  const q = orthonormalColumns(m, m, seed);
-  const g = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j <= i; j++) {
-      let x = 0;
-      for (let p = 0; p < m; p++) x += q[p][i] * lambda[p] * q[p][j];
-      g[i * m + j] = g[j * m + i] = x;
-    }
-  }
-  return g;
-}
+import { gaussian, orthonormalColumns, plantedSymmetric } from './linalg-fixtures.js';
 
 function maxResidual(g: Float64Array, m: number, z: Float64Array, k: number, values: Float64Array): number {
   let worst = 0;

@@ -6,22 +6,7 @@ import { SpectralSolver } from '../../src/engine/linalg/spectral-solver.js';
 import { ONE_STAGE_MAX } from '../../src/engine/linalg/symmetric-eigen.js';
 import { tridiagonalEigenvalues, tridiagonalEigenvectors } from '../../src/engine/linalg/tridiagonal-eigen.js';
 import { MatmulKernels } from '../../src/engine/ort/matmul-kernels.js';
-import { column, dot, orthonormalColumns, planted } from './linalg-fixtures.js';
-
-/** Dense symmetric Q diag(lambda) Q^T, row-major. */
-function plantedSymmetric(lambda: number[], seed: number): Float64Array {
-  const m = lambda.length;
-  const q = orthonormalColumns(m, m, seed);
-  const g = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j <= i; j++) {
-      let x = 0;
-      for (let p = 0; p < m; p++) x += q[p][i] * lambda[p] * q[p][j];
-      g[i * m + j] = g[j * m + i] = x;
-    }
-  }
-  return g;
-}
+import { column, dot, orthonormalColumns, planted, plantedSymmetric } from './linalg-fixtures.js';
 
 const m = 61;
 const lambda = Array.from({ length: m }, (_, i) => (i % 4 === 1 ? -1 : 1) * (0.5 + i * 0.41));
