@@ -9,7 +9,7 @@ import {
 import { jacobiSingularValues } from '../../src/engine/linalg/jacobi-svd.js';
 import { symmetricEigen } from '../../src/engine/linalg/symmetric-eigen.js';
 import { tridiagonalEigenvalues, tridiagonalEigenvectors } from '../../src/engine/linalg/tridiagonal-eigen.js';
-import { gaussian, orthonormalColumns, plantedSymmetric } from './linalg-fixtures.js';
+import { gaussian, plantedSymmetric } from './linalg-fixtures.js';
 
 function maxResidual(g: Float64Array, m: number, z: Float64Array, k: number, values: Float64Array): number {
   let worst = 0;

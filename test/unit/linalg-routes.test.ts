@@ -6,7 +6,7 @@ import { SpectralSolver } from '../../src/engine/linalg/spectral-solver.js';
 import { ONE_STAGE_MAX } from '../../src/engine/linalg/symmetric-eigen.js';
 import { tridiagonalEigenvalues, tridiagonalEigenvectors } from '../../src/engine/linalg/tridiagonal-eigen.js';
 import { MatmulKernels } from '../../src/engine/ort/matmul-kernels.js';
-import { column, dot, orthonormalColumns, planted, plantedSymmetric } from './linalg-fixtures.js';
+import { column, dot, planted, plantedSymmetric } from './linalg-fixtures.js';
 
 const m = 61;
 const lambda = Array.from({ length: m }, (_, i) => (i % 4 === 1 ? -1 : 1) * (0.5 + i * 0.41));
