@@ -1,9 +1,9 @@
 /** `frankenscope transfer`: the reference's transferability table (IN, RL, six splices x settings). */
 import { Presets, SingleBar } from 'cli-progress';
-import type { Setting } from '../engine/analyses/score-variant.js';
 import type { AppConfig } from '../config.js';
 import { toConditionScores, toTransitions } from '../resolvers/variant.mapping.js';
 import { Setting as SettingEnum } from '../schema/variant.type.js';
+import { collectGrid, startGrid } from '../services/score-grid.js';
 import { formatNumber, renderTable } from './format.js';
 import { modelId, openCliApp, probeSetId, requestOptions, type AnalysisCliOptions } from './analysis.command.js';
 
@@ -21,30 +21,21 @@ export async function transferCommand(config: AppConfig, opts: TransferCliOption
     const sft = await modelId(app, opts.sft);
     const rl = await modelId(app, opts.rl);
     const probes = await probeSetId(app, opts.probes);
-    const service = app.services.variants;
-    const variants = await service.referenceVariants(sft, rl, opts.layerCuts);
-    const settings = await service.settingsOf(probes, variants.every((v) => v.hasVision));
-    const jobs: { label: string; setting: Setting; runId: string; settled: Promise<void> }[] = [];
-    for (const variant of variants) {
-      for (const setting of settings) {
-        const handle = await service.score(variant, probes, setting, requestOptions(opts));
-        jobs.push({ label: variant.label, setting, runId: handle.runId, settled: handle.settled });
-      }
-    }
+    const variants = await app.services.variants.referenceVariants(sft, rl, opts.layerCuts);
+    const jobs = await startGrid(app.services.variants, variants.map((variant) => ({ variant })), probes, requestOptions(opts));
     const tty = process.stderr.isTTY && !opts.json;
     if (tty) bar.start(jobs.length, 0);
     let finished = 0;
     await Promise.all(jobs.map((j) => j.settled.then(() => tty && bar.update(++finished))));
     bar.stop();
-    const runs = await app.services.warehouse.getRuns(jobs.map((j) => j.runId));
-    const failed = runs.find((r) => r?.status !== 'DONE');
+    const grid = await collectGrid(app.services.warehouse, app.services.runs, jobs);
+    const failed = grid.runs.find((r) => r.status !== 'DONE');
     if (failed) throw new Error(`a scoring run failed: ${failed.error ?? failed.status}`);
-    const effects = await app.services.warehouse.layerEffects(jobs.map((j) => j.runId));
-    const rows = jobs.map((j, i) => ({
-      variant: j.label,
-      setting: j.setting,
-      conditions: toConditionScores(effects[i]!, j.setting as SettingEnum).filter((c) => c.task === 'all'),
-      transition: toTransitions(effects[i]!, j.setting as SettingEnum).find((t) => t.task === 'all') ?? null,
+    const rows = grid.done.map((cell) => ({
+      variant: cell.entry.variant.label,
+      setting: cell.setting,
+      conditions: toConditionScores(cell.effects, cell.setting as SettingEnum).filter((c) => c.task === 'all'),
+      transition: toTransitions(cell.effects, cell.setting as SettingEnum).find((t) => t.task === 'all') ?? null,
     }));
     if (opts.json) {
       process.stdout.write(JSON.stringify({ sft, rl, probeSet: probes, rows }, null, 2) + '\n');
