@@ -9,6 +9,41 @@ import { adamInit, type AdamState } from './adam.js';
 import type { TrainConfig } from './config.js';
 import { disposeBatch, loss, refBatch, type Arr, type Batch, type Params } from './model.js';
 
+/** Adam as in adam.ts, jitted as one fused update; dispose it when done. */
+export interface JittedAdam {
+  /** consumes `p`, `g` and the old moments of `s` */
+  step(p: Params, g: Params, s: AdamState, lr: number): { params: Params; state: AdamState };
+  dispose(): void;
+}
+
+/** A {@link JittedAdam}: the step-dependent scalars are arguments, so one trace serves every step. */
+export function jittedAdam(): JittedAdam {
+  const update = jit((p: Params, g: Params, m: Params, v: Params, lr: Arr, c1: Arr, c2: Arr) => {
+    const [b1, b2, eps] = [0.9, 0.999, 1e-8];
+    const out: Params = {};
+    const m2: Params = {};
+    const v2: Params = {};
+    for (const k of Object.keys(p)) {
+      m2[k] = np.add(np.multiply(m[k]!, b1), np.multiply(g[k]!.ref, 1 - b1));
+      v2[k] = np.add(np.multiply(v[k]!, b2), np.multiply(np.square(g[k]!), 1 - b2));
+      const step = np.divide(np.divide(m2[k]!.ref, c1.ref), np.add(np.sqrt(np.divide(v2[k]!.ref, c2.ref)), eps));
+      out[k] = np.subtract(p[k]!, np.multiply(step, lr.ref));
+    }
+    lr.dispose();
+    c1.dispose();
+    c2.dispose();
+    return [out, m2, v2];
+  }) as unknown as UpdateFn;
+  return {
+    step(p, g, s, lr) {
+      const step = s.step + 1;
+      const [out, m, v] = update(p, g, s.m, s.v, np.array(lr), np.array(1 - 0.9 ** step), np.array(1 - 0.999 ** step));
+      return { params: out, state: { m, v, step } };
+    },
+    dispose: () => update.dispose(),
+  };
+}
+
 /** One point of the loss curve. */
 export interface CurvePoint {
   /** 1-based step number */
@@ -39,6 +74,10 @@ export interface PhaseOptions {
   /** dispose each batch after its step (for iterables that build batches on the fly) [false] */
   disposeBatches?: boolean;
   onStep?: (point: CurvePoint) => void;
+  /** every this many steps (and not after the last), `onCheckpoint` sees the current parameters [never] */
+  checkpointEvery?: number;
+  /** e.g. a greedy evaluation; must not consume `params` (its time counts toward maxSeconds) */
+  onCheckpoint?: (params: Params, step: number) => Promise<void>;
 }
 
 /** What {@link trainPhase} returns. */
@@ -85,28 +124,7 @@ export async function trainPhase(options: PhaseOptions): Promise<PhaseResult> {
     ),
   ) as unknown as StepFn;
 
-  // Adam as in adam.ts, jitted as one fused update; the step-dependent scalars are arguments so one trace serves every step
-  const update = jit((p: Params, g: Params, m: Params, v: Params, lr: Arr, c1: Arr, c2: Arr) => {
-    const [b1, b2, eps] = [0.9, 0.999, 1e-8];
-    const out: Params = {};
-    const m2: Params = {};
-    const v2: Params = {};
-    for (const k of Object.keys(p)) {
-      m2[k] = np.add(np.multiply(m[k]!, b1), np.multiply(g[k]!.ref, 1 - b1));
-      v2[k] = np.add(np.multiply(v[k]!, b2), np.multiply(np.square(g[k]!), 1 - b2));
-      const step = np.divide(np.divide(m2[k]!.ref, c1.ref), np.add(np.sqrt(np.divide(v2[k]!.ref, c2.ref)), eps));
-      out[k] = np.subtract(p[k]!, np.multiply(step, lr.ref));
-    }
-    lr.dispose();
-    c1.dispose();
-    c2.dispose();
-    return [out, m2, v2];
-  }) as unknown as UpdateFn;
-  const adam = (p: Params, g: Params, s: AdamState, lr: number): { params: Params; state: AdamState } => {
-    const step = s.step + 1;
-    const [out, m, v] = update(p, g, s.m, s.v, np.array(lr), np.array(1 - 0.9 ** step), np.array(1 - 0.999 ** step));
-    return { params: out, state: { m, v, step } };
-  };
+  const adam = jittedAdam();
   const refs = (p: Params): Params => Object.fromEntries(Object.entries(p).map(([k, a]) => [k, a.ref]));
   const curve: CurvePoint[] = [];
   const t0 = performance.now();
@@ -124,7 +142,7 @@ export async function trainPhase(options: PhaseOptions): Promise<PhaseResult> {
           b.images === undefined
             ? text(refs(trainable), refs(fixed), b.ids, b.targets, b.mask)
             : vision(refs(trainable), refs(fixed), b.ids, b.targets, b.mask, b.images.patches, b.images.place, b.images.keep);
-        ({ params: trainable, state } = adam(trainable, grads, state, lr));
+        ({ params: trainable, state } = adam.step(trainable, grads, state, lr));
         const lossValue = (await value.data())[0]!;
         if (options.disposeBatches) disposeBatch(batch);
         const point = { step: curve.length + 1, loss: lossValue, seconds: elapsed() };
@@ -133,13 +151,16 @@ export async function trainPhase(options: PhaseOptions): Promise<PhaseResult> {
         if (curve.length >= maxSteps) stopped = 'steps';
         else if (point.seconds >= maxSeconds) stopped = 'seconds';
         if (stopped !== null) break;
+        if (options.onCheckpoint && options.checkpointEvery && curve.length % options.checkpointEvery === 0) {
+          await options.onCheckpoint({ ...trainable, ...fixed }, curve.length);
+        }
       }
       if (!yielded) throw new RangeError("'batches' yielded no batch");
     }
   } finally {
     text.dispose();
     vision.dispose();
-    update.dispose();
+    adam.dispose();
   }
   return { params: { ...trainable, ...fixed }, state, curve, stopped: stopped! };
 }

@@ -244,3 +244,45 @@ export function loss(params: Params, batch: Batch, config: TrainConfig): Arr {
   const m = np.reshape(batch.mask, [B * T]);
   return np.negative(np.divide(np.sum(np.multiply(picked, m.ref)), np.sum(m)));
 }
+
+/**
+ * A policy-gradient batch: sampled completions after their prompts, with a
+ * per-position weight (advantage over the normaliser) on the completion's
+ * targets and, for the KL penalty, the reference model's log-probabilities.
+ */
+export interface PolicyBatch {
+  /** int32 [B, T] */
+  ids: Arr;
+  /** int32 [B, T] */
+  targets: Arr;
+  /** float32 [B, T]: advantage / normaliser on completion targets, 0 elsewhere */
+  weights: Arr;
+  /** float32 [B, T]: 1 / normaliser on completion targets, 0 elsewhere (KL weights) */
+  klWeights: Arr;
+  /** float32 [B, T]: log p_ref(target) on completion targets, 0 elsewhere */
+  refLogProbs: Arr;
+  images?: ImageInputs;
+}
+
+/**
+ * The GRPO objective for one on-policy step (the importance ratio is 1, so
+ * clipping has no effect): −Σ w·log p(target) + β·Σ k·(e^{r−l} − (r−l) − 1),
+ * the second sum the unbiased "k3" estimate of KL(π‖π_ref) with l = log p,
+ * r = log p_ref. Consumes `params` and the batch arrays.
+ */
+export function policyLoss(params: Params, batch: PolicyBatch, config: TrainConfig, beta: number): Arr {
+  const c = resolveConfig(config);
+  const [B, T] = batch.ids.shape as [number, number];
+  const logp = nn.logSoftmax(logitsFlat(params, batch.ids, c, config, batch.images), -1);
+  const picked = np.sum(np.multiply(logp, nn.oneHot(np.reshape(batch.targets, [B * T]), c.vocabSize)), -1);
+  const pg = np.negative(np.sum(np.multiply(picked.ref, np.reshape(batch.weights, [B * T]))));
+  if (beta === 0) {
+    picked.dispose();
+    batch.klWeights.dispose();
+    batch.refLogProbs.dispose();
+    return pg;
+  }
+  const diff = np.subtract(np.reshape(batch.refLogProbs, [B * T]), picked);
+  const k3 = np.subtract(np.subtract(np.exp(diff.ref), diff), 1);
+  return np.add(pg, np.multiply(np.sum(np.multiply(k3, np.reshape(batch.klWeights, [B * T]))), beta));
+}

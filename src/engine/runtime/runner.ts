@@ -8,7 +8,7 @@ import { type Hook, HookSet } from './hooks.js';
 import { type LayerKV, LanguageModel } from './language-model.js';
 import { ModelWeights, type ModelWeightsOptions } from './model-weights.js';
 import { SessionPool } from './ort-sessions.js';
-import { argmaxRow, type GenerateResult, type GenerateTask, type LogitsResult, logSoftmaxAt, type ScoreInput, type ScoreResult, type Task, type TaskResult, validateTask } from './tasks.js';
+import { argmaxRow, type GenerateResult, type GenerateTask, type LogitsResult, logSoftmaxAt, sampleRow, type ScoreInput, type ScoreResult, type Task, type TaskResult, uniformStream, validateTask } from './tasks.js';
 import type { F32Tensor } from './tensor.js';
 import type { WeightSource } from './weights.js';
 
@@ -89,9 +89,13 @@ export class HookedRunner {
     return this.run(inputs, { kind: 'logits', positions: options.positions }, options);
   }
 
-  /** Greedy generation (see {@link GenerateTask}). */
-  generate(inputs: readonly ModelInput[], options: RunOptions & { maxNewTokens: number; eosTokenIds?: readonly number[] }): Promise<GenerateResult> {
-    return this.run(inputs, { kind: 'generate', maxNewTokens: options.maxNewTokens, eosTokenIds: options.eosTokenIds }, options);
+  /** Greedy or sampled generation (see {@link GenerateTask}). */
+  generate(
+    inputs: readonly ModelInput[],
+    options: RunOptions & Omit<GenerateTask, 'kind'>,
+  ): Promise<GenerateResult> {
+    const { maxNewTokens, eosTokenIds, temperature, seed, suppressTokenIds } = options;
+    return this.run(inputs, { kind: 'generate', maxNewTokens, eosTokenIds, temperature, seed, suppressTokenIds }, options);
   }
 
   /** Teacher-forced scoring of gold answers (see {@link ScoreTask}). */
@@ -189,11 +193,16 @@ export class HookedRunner {
     const tokens: number[][] = Array.from({ length: B }, () => []);
     const finish: ('eos' | 'length')[] = new Array(B).fill('length');
     const done = new Array<boolean>(B).fill(false);
+    const temperature = task.temperature ?? 0;
+    const uniform = uniformStream(task.seed ?? 0);
+    const suppressed = task.suppressTokenIds ?? [];
     let logits = await this.#lm.logits(final, Array.from({ length: B }, (_, b) => b * T + T - 1));
     for (let step = 1; ; step++) {
       const next: number[] = [];
       for (let b = 0; b < B; b++) {
-        const id = argmaxRow(logits, b, V);
+        for (const id of suppressed) logits[b * V + id] = -Infinity;
+        // one draw per row and step, finished rows included, so a row's tokens do not depend on when others stop
+        const id = temperature === 0 ? argmaxRow(logits, b, V) : sampleRow(logits, b, V, temperature, uniform());
         next.push(id);
         if (done[b]) continue;
         if (eos.has(id)) [done[b], finish[b]] = [true, 'eos'];
