@@ -22,8 +22,10 @@ export interface App {
   close(): Promise<void>;
 }
 
-export const DEMO_MODELS = ['base', 'sft', 'rl'] as const;
-export const DEMO_PROBE_SETS = { 'demo-pairs': 'demo/pairs', 'demo-questions': 'demo/questions' } as const;
+/** The trained demo models (npm run demo:train), registered as demo/<name> when present. */
+export const DEMO_MODELS = ['base', 'sft', 'rl', 'rl-freeze-early', 'rl-freeze-middle', 'rl-freeze-late'] as const;
+/** The held-out probe world written by npm run demo:train: reference-format pairs and the probes.jsonl splits. */
+export const DEMO_PROBE_SETS = { 'world/pairs': 'demo/pairs', 'world/probes': 'demo/questions' } as const;
 
 export async function createApp(config: AppConfig, options: { registerDemo?: boolean } = {}): Promise<App> {
   const warehouse = await Warehouse.open(config.warehousePath);

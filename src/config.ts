@@ -15,7 +15,7 @@ export interface AppConfig {
   warehousePath: string;
   /** directories checkpoints may be registered from (FRANKENSCOPE_MODEL_ROOTS, colon-separated) */
   modelRoots: string[];
-  /** the demo trio registered at start as demo/base, demo/sft, demo/rl */
+  /** the trained demo models registered at start as demo/base, demo/sft, demo/rl and demo/rl-freeze-{early,middle,late} */
   demoDir: string;
   /** the demo probe sets registered at start as demo/pairs and demo/questions */
   demoProbesDir: string;

@@ -163,6 +163,22 @@ describe('grpo', () => {
     expect(Buffer.from((await result.params[frozenName]!.ref.data()).buffer).equals(Buffer.from(frozenBefore.buffer))).toBe(true);
   });
 
+  it('repeats exactly from the same seed (rollouts, rewards and weights)', async () => {
+    const prompts = [prompt('p0', [72, 105, 33]), prompt('p1', [65, 66])];
+    const reward = (_: EnginePrompt, __: string, ids: readonly number[]) => (ids[0]! % 3 === 0 ? 1 : 0);
+    const run = async () => {
+      const out = await grpo({
+        params: initParams(config, 8), config, prompts: () => prompts, groupSize: 4, maxNewTokens: 3, lr: 1e-2,
+        buckets: [8], maxIterations: 3, seed: 5, eosTokenId: tok.endOfText, decode: () => '', reward, pool,
+      });
+      return { rewards: out.curve.map((p) => p.reward), weights: await exportParams(out.params) };
+    };
+    const a = await run();
+    const b = await run();
+    expect(b.rewards).toEqual(a.rewards);
+    for (const [name, data] of a.weights) expect(Buffer.from(b.weights.get(name)!.buffer).equals(Buffer.from(data.buffer)), name).toBe(true);
+  });
+
   it('refuses a KL penalty without a reference and a non-positive temperature', async () => {
     const base = { config, prompts: () => [prompt('p', [1, 2])], groupSize: 2, maxNewTokens: 1, lr: 1e-3, buckets: [4], maxIterations: 1, seed: 0, eosTokenId: tok.endOfText, decode: () => '', pool };
     await expect(grpo({ ...base, params: initParams(config, 1), beta: 0.1 })).rejects.toThrow(/'reference'/);
