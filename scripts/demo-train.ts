@@ -19,7 +19,8 @@ import { tinyTokenizerFiles } from '../src/engine/fixtures/index.js';
 import { TextTokenizer } from '../src/engine/model/tokenizer.js';
 import { CheckpointWeights, HookedRunner, MemoryWeights, SessionPool } from '../src/engine/runtime/index.js';
 import { exportParams, readCheckpointParams, writeCheckpoint } from '../src/train/checkpoint.js';
-import { buildSequences, byteTokenizer, makeBatches, modelConfigOf, toBatch } from '../src/train/data.js';
+import { buildSequences, byteTokenizer, makeBatches, modelConfigOf, toBatch, type PlainBatch, type Sequence } from '../src/train/data.js';
+import { GradientHelper } from '../src/train/gradient-helper.js';
 import {
   DEMO_EOS, DEMO_MODEL, DEMO_SUPPRESSED, PRETRAIN_KINDS, PROBE_COUNTS, PROBE_SEED, RL_VARIANTS, SOLUTION_KINDS, TRAIN_SEED,
   frozenBy, heldOutTraining, probeExamples, questionKey, type RlVariant,
@@ -61,26 +62,33 @@ function log(message: string): void {
   console.log(`[demo:train ${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
 
-/** An endless, seeded stream of batches (a new shuffle per pass) that survives `for…of` breaks. */
-function batchStream(examples: readonly WorldExample[], format: 'perception' | 'sft', seed: number): Iterable<Batch> & { dropped: number; rows: number } {
-  const sequences = buildSequences(examples, DEMO_MODEL, { format, tokenizer: encoder, eosTokenId: DEMO_EOS });
+/** An endless, seeded stream of plain batches over `sequences` (a new shuffle per pass). */
+function plainStream(sequences: readonly Sequence[], seed: number): () => PlainBatch {
   let pass = 0;
-  let current = [] as ReturnType<typeof makeBatches>['batches'];
+  let current = makeBatches(sequences, { batchSize: BATCH, buckets: BUCKETS, seed, padId: DEMO_EOS }).batches;
   let index = 0;
-  const first = makeBatches(sequences, { batchSize: BATCH, buckets: BUCKETS, seed, padId: DEMO_EOS });
-  current = first.batches;
-  // no return(): a trainPhase chunk that stops mid-pass leaves the stream where the next chunk goes on
-  const iterator: Iterator<Batch> = {
-    next() {
-      if (index >= current.length) {
-        pass++;
-        current = makeBatches(sequences, { batchSize: BATCH, buckets: BUCKETS, seed: seed + pass, padId: DEMO_EOS }).batches;
-        index = 0;
-      }
-      return { value: toBatch(current[index++]!, DEMO_MODEL), done: false };
-    },
+  return () => {
+    if (index >= current.length) {
+      pass++;
+      current = makeBatches(sequences, { batchSize: BATCH, buckets: BUCKETS, seed: seed + pass, padId: DEMO_EOS }).batches;
+      index = 0;
+    }
+    return current[index++]!;
   };
-  return { [Symbol.iterator]: () => iterator, dropped: first.dropped, rows: sequences.length };
+}
+
+/**
+ * The two data-parallel streams of a phase: the sequences split in halves,
+ * one per core; `local` yields jax-js batches for this thread and survives
+ * `for…of` breaks (no return()), `remote` plain batches for the gradient worker.
+ */
+function phaseStreams(examples: readonly WorldExample[], format: 'perception' | 'sft', seed: number) {
+  const all = buildSequences(examples, DEMO_MODEL, { format, tokenizer: encoder, eosTokenId: DEMO_EOS });
+  const dropped = all.filter((x) => x.ids.length > BUCKETS.at(-1)!).length;
+  const nextLocal = plainStream(all.filter((_, i) => i % 2 === 0), seed);
+  const remote = plainStream(all.filter((_, i) => i % 2 === 1), seed + 7919);
+  const iterator: Iterator<Batch> = { next: () => ({ value: toBatch(nextLocal(), DEMO_MODEL), done: false }) };
+  return { local: { [Symbol.iterator]: () => iterator } as Iterable<Batch>, remote, rows: all.length, dropped };
 }
 
 /** Warm-up then cosine decay to a tenth. */
@@ -104,7 +112,8 @@ interface SupervisedCurve {
 async function supervised(
   name: string,
   params: Params,
-  stream: Iterable<Batch>,
+  streams: ReturnType<typeof phaseStreams>,
+  helper: GradientHelper,
   budget: { steps: number; seconds: number; lr: number; checkpoints: number },
   dev: readonly EnginePrompt[],
   devTokens: number,
@@ -121,7 +130,7 @@ async function supervised(
   // one phase, so each batch shape is traced once; the dev evaluation runs in between
   const result = await trainPhase({
     params, config: DEMO_MODEL, lr: schedule(budget.lr, budget.steps), maxSteps: budget.steps, maxSeconds: budget.seconds,
-    batches: () => stream, disposeBatches: true,
+    batches: () => streams.local, disposeBatches: true, parallel: { helper, nextBatch: streams.remote },
     checkpointEvery: Math.ceil(budget.steps / budget.checkpoints), onCheckpoint: evaluate,
     onStep: (p) => {
       curve.loss.push(p);
@@ -251,19 +260,21 @@ async function main(): Promise<void> {
   const pool = await SessionPool.create({ threads: 1 });
 
   const pretrainData = heldOutTraining(TRAIN_SEED, 30000, PRETRAIN_KINDS, exclude);
-  const pre = batchStream(pretrainData, 'perception', TRAIN_SEED);
+  const pre = phaseStreams(pretrainData, 'perception', TRAIN_SEED);
+  const helper = await GradientHelper.start(DEMO_MODEL);
   log(`pretraining data: ${pre.rows} sequences (${pre.dropped} longer than ${BUCKETS.at(-1)} dropped)`);
   const scaled = <T extends { steps: number; seconds: number }>(b: T): T => ({ ...b, steps: Math.max(1, Math.round(b.steps * o.scale)), seconds: b.seconds * o.scale });
   let params = initParams(DEMO_MODEL, TRAIN_SEED);
-  const base = await supervised('base', params, pre, scaled(BUDGET.pretrain), devPrompts(PRETRAIN_KINDS, 24), GENERATE_TOKENS.solution, pool);
-  params = await saveModel(join(o.out, 'base'), base.params, { phase: 'pretrain', from: 'init', settings: { ...scaled(BUDGET.pretrain), batch: BATCH, buckets: BUCKETS, seed: TRAIN_SEED }, data: { sequences: pre.rows, dropped: pre.dropped }, curve: base.curve });
+  const base = await supervised('base', params, pre, helper, scaled(BUDGET.pretrain), devPrompts(PRETRAIN_KINDS, 24), GENERATE_TOKENS.solution, pool);
+  params = await saveModel(join(o.out, 'base'), base.params, { phase: 'pretrain', from: 'init', settings: { ...scaled(BUDGET.pretrain), batch: `${BATCH} per core x 2 cores`, buckets: BUCKETS, seed: TRAIN_SEED }, data: { sequences: pre.rows, dropped: pre.dropped }, curve: base.curve });
 
   const sftData = heldOutTraining(TRAIN_SEED + 3, 12000, SOLUTION_KINDS, exclude);
-  const sft = batchStream(sftData, 'sft', TRAIN_SEED + 3);
+  const sft = phaseStreams(sftData, 'sft', TRAIN_SEED + 3);
   log(`SFT data: ${sft.rows} sequences (${sft.dropped} dropped)`);
-  const tuned = await supervised('sft', params, sft, scaled(BUDGET.sft), devPrompts(SOLUTION_KINDS, 64), GENERATE_TOKENS.solution, pool);
-  disposeParams(await saveModel(join(o.out, 'sft'), tuned.params, { phase: 'sft', from: 'base', settings: { ...scaled(BUDGET.sft), batch: BATCH, buckets: BUCKETS, seed: TRAIN_SEED + 3 }, data: { sequences: sft.rows, dropped: sft.dropped }, curve: tuned.curve }));
+  const tuned = await supervised('sft', params, sft, helper, scaled(BUDGET.sft), devPrompts(SOLUTION_KINDS, 64), GENERATE_TOKENS.solution, pool);
+  disposeParams(await saveModel(join(o.out, 'sft'), tuned.params, { phase: 'sft', from: 'base', settings: { ...scaled(BUDGET.sft), batch: `${BATCH} per core x 2 cores`, buckets: BUCKETS, seed: TRAIN_SEED + 3 }, data: { sequences: sft.rows, dropped: sft.dropped }, curve: tuned.curve }));
   await pool.release();
+  await helper.close();
   log(`Base and IN done in ${((performance.now() - t0) / 60000).toFixed(1)} min`);
   if (o.skipRl) return;
 

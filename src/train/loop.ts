@@ -7,6 +7,8 @@
 import { jit, numpy as np, valueAndGrad } from '@jax-js/jax';
 import { adamInit, type AdamState } from './adam.js';
 import type { TrainConfig } from './config.js';
+import type { PlainBatch } from './data.js';
+import type { GradientHelper } from './gradient-helper.js';
 import { disposeBatch, loss, refBatch, type Arr, type Batch, type Params } from './model.js';
 
 /** Adam as in adam.ts, jitted as one fused update; dispose it when done. */
@@ -78,6 +80,12 @@ export interface PhaseOptions {
   checkpointEvery?: number;
   /** e.g. a greedy evaluation; must not consume `params` (its time counts toward maxSeconds) */
   onCheckpoint?: (params: Params, step: number) => Promise<void>;
+  /**
+   * two-core data parallelism: each step the helper computes the gradient of
+   * `nextBatch()` while this thread computes its own batch, and the step
+   * uses the mean of the two gradients (and of the two losses)
+   */
+  parallel?: { helper: GradientHelper; nextBatch: () => PlainBatch };
 }
 
 /** What {@link trainPhase} returns. */
@@ -138,12 +146,27 @@ export async function trainPhase(options: PhaseOptions): Promise<PhaseResult> {
         const lr = lrAt(state.step + 1);
         if (!(lr > 0)) throw new RangeError(`'lr' must be positive, got ${lr} at optimiser step ${state.step + 1}`);
         const b = refBatch(batch);
-        const [value, grads] =
+        const remote = options.parallel
+          ? await options.parallel.helper.post({ ...trainable, ...fixed }, Object.keys(trainable), options.parallel.nextBatch())
+          : undefined;
+        let [value, grads] =
           b.images === undefined
             ? text(refs(trainable), refs(fixed), b.ids, b.targets, b.mask)
             : vision(refs(trainable), refs(fixed), b.ids, b.targets, b.mask, b.images.patches, b.images.place, b.images.keep);
-        ({ params: trainable, state } = adam.step(trainable, grads, state, lr));
-        const lossValue = (await value.data())[0]!;
+        let lossValue: number;
+        if (remote) {
+          // reading the local loss first makes this thread compute while the worker does (jax-js may defer work until read)
+          const localLoss = (await value.data())[0]!;
+          const other = await remote;
+          const averaged: Params = {};
+          for (const [k, g] of Object.entries(grads)) averaged[k] = np.multiply(np.add(g, np.array(other.grads[k]!).reshape(g.shape)), 0.5);
+          grads = averaged;
+          lossValue = (localLoss + other.loss) / 2;
+          ({ params: trainable, state } = adam.step(trainable, grads, state, lr));
+        } else {
+          ({ params: trainable, state } = adam.step(trainable, grads, state, lr));
+          lossValue = (await value.data())[0]!;
+        }
         if (options.disposeBatches) disposeBatch(batch);
         const point = { step: curve.length + 1, loss: lossValue, seconds: elapsed() };
         curve.push(point);

@@ -210,3 +210,46 @@ describe('trainPhase', () => {
     batches.forEach(disposeBatch);
   }, 60_000);
 });
+
+describe('two-core data parallelism', () => {
+  it('takes the Adam step of the mean gradient of its own batch and the helper batch', async () => {
+    const { GradientHelper } = await import('../../src/train/gradient-helper.js');
+    const text = trainingExamples(9, 12, { kinds: ['text'] });
+    const seqs = buildSequences(text, config, { ...opts, format: 'perception' });
+    const { batches } = makeBatches(seqs, { batchSize: 4, buckets: [32], seed: 1, padId: tok.endOfText });
+    const [mine, theirs] = [batches[0]!, batches[1]!];
+    const helper = await GradientHelper.start(config);
+    try {
+      const start = initParams(config, 21);
+      const copy = (p: Params): Params => Object.fromEntries(Object.entries(p).map(([k, a]) => [k, a.ref]));
+      const local = toBatch(mine, config);
+      const result = await trainPhase({
+        params: copy(start), config, lr: 1e-2, maxSteps: 1, batches: () => [local],
+        parallel: { helper, nextBatch: () => theirs },
+      });
+      // independent computation: both gradients on this thread, averaged, one plain Adam step
+      const other = toBatch(theirs, config);
+      const [, ga] = valueAndGrad(lossOf(local, config))(refParams(start));
+      const [, gb] = valueAndGrad(lossOf(other, config))(refParams(start));
+      const mean: Params = Object.fromEntries(Object.keys(ga).map((k) => [k, np.multiply(np.add(ga[k]!, gb[k]!), 0.5)]));
+      const expected = adamStep(copy(start), mean, adamInit(start), { lr: 1e-2 }).params;
+      for (const name of Object.keys(expected)) {
+        const a = await result.params[name]!.ref.data();
+        const b = await expected[name]!.ref.data();
+        let diff = 0;
+        for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+        // Adam's first step is lr·g/(|g| + eps): elements with |g| near eps turn float rounding into a visible share of lr
+        expect(diff, name).toBeLessThan(0.02 * 1e-2);
+      }
+      // and it differs from the step on the local batch alone
+      const [, gl] = valueAndGrad(lossOf(local, config))(refParams(start));
+      const alone = adamStep(copy(start), gl, adamInit(start), { lr: 1e-2 }).params;
+      const name = 'model.layers.0.mlp.up_proj.weight';
+      const a = await result.params[name]!.ref.data();
+      const b = await alone[name]!.ref.data();
+      expect(Math.max(...Array.from(a, (x: number, i: number) => Math.abs(x - b[i]!)))).toBeGreaterThan(0.5 * 1e-2);
+    } finally {
+      await helper.close();
+    }
+  });
+});
