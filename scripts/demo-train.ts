@@ -42,7 +42,8 @@ const BUDGET = {
 };
 const BATCH = 16;
 const BUCKETS = [64, 96, 128, 192];
-const RL_BUCKETS = [128, 160, 192, 224];
+// one length per modality (text prompts are short, image prompts about 110 tokens): few traced shapes, steady memory
+const RL_BUCKETS = [112, 192];
 const GENERATE_TOKENS = { perception: 16, solution: 80 };
 
 interface Options {
@@ -174,7 +175,7 @@ async function runRl(variant: RlVariant, o: Options): Promise<void> {
   const started = performance.now();
   const result = await grpo({
     params, config: DEMO_MODEL, groupSize: b.groupSize, temperature: b.temperature, maxNewTokens: b.maxNewTokens,
-    lr: b.lr, beta: b.beta, reference, buckets: RL_BUCKETS,
+    lr: b.lr, beta: b.beta, reference, buckets: RL_BUCKETS, microBatch: 16,
     maxIterations: Math.max(1, Math.round(b.iterations * o.scale)), maxSeconds: b.seconds * o.scale,
     frozen: frozenBy(variant, DEMO_MODEL.numLayers), seed: TRAIN_SEED, eosTokenId: DEMO_EOS, suppressTokenIds: DEMO_SUPPRESSED, decode, pool,
     // two of three iterations ask about images, one is text-only; every variant sees the same prompts

@@ -124,6 +124,8 @@ export interface GrpoOptions {
   beta?: number;
   /** the frozen reference policy (IN) for the KL penalty */
   reference?: WeightSource;
+  /** rows per gradient micro-batch (must divide the P·G rows evenly to keep one traced shape) [all rows] */
+  microBatch?: number;
   /** padded lengths of the gradient batch; the largest must fit the longest prompt plus maxNewTokens */
   buckets: readonly number[];
   maxIterations: number;
@@ -211,20 +213,33 @@ export async function grpo(options: GrpoOptions): Promise<{ params: Params; stat
           ? (await reference.score(rollouts.map((r) => ({ inputIds: r.prompt.inputIds, answerIds: r.completion, ...(r.prompt.pixels ? { pixels: r.prompt.pixels } : {}) })))).tokenLogProbs
           : undefined;
         const plain = policyRows(rollouts, length, eosTokenId, refLogProbs);
-        const images = prepareImages(plain.ids, plain.pixels, config);
-        const args = [
-          np.array(plain.ids, { dtype: np.int32 }),
-          np.array(plain.targets, { dtype: np.int32 }),
-          np.array(plain.weights),
-          np.array(plain.klWeights),
-          np.array(plain.refLogProbs),
-        ] as const;
-        const [value, grads] =
-          images === undefined
-            ? text(refs(trainable), refs(fixed), ...args)
-            : vision(refs(trainable), refs(fixed), ...args, images.patches, images.place, images.keep);
-        ({ params: trainable, state } = adam.step(trainable, grads, state, options.lr));
-        lossValue = (await value.data())[0]!;
+        // micro-batches bound the autodiff memory (wasm has a 4 GiB heap); the weights already carry the
+        // whole batch's normaliser, so the micro-batch gradients add up to the batch gradient
+        const micro = options.microBatch ?? rows.length;
+        let total: Params | null = null;
+        for (let start = 0; start < rows.length; start += micro) {
+          const pick = <T>(a: T[]): T[] => a.slice(start, start + micro);
+          const images = prepareImages(pick(plain.ids), pick(plain.pixels), config);
+          const args = [
+            np.array(pick(plain.ids), { dtype: np.int32 }),
+            np.array(pick(plain.targets), { dtype: np.int32 }),
+            np.array(pick(plain.weights)),
+            np.array(pick(plain.klWeights)),
+            np.array(pick(plain.refLogProbs)),
+          ] as const;
+          const [value, grads] =
+            images === undefined
+              ? text(refs(trainable), refs(fixed), ...args)
+              : vision(refs(trainable), refs(fixed), ...args, images.patches, images.place, images.keep);
+          lossValue += (await value.data())[0]!;
+          if (total === null) total = grads;
+          else {
+            const sum: Params = {};
+            for (const [k, g] of Object.entries(grads)) sum[k] = np.add(total[k]!, g);
+            total = sum;
+          }
+        }
+        ({ params: trainable, state } = adam.step(trainable, total!, state, options.lr));
       }
       let informative = 0;
       for (let g = 0; g < rows.length; g += groupSize) if (advantages.slice(g, g + groupSize).some((a) => a !== 0)) informative++;

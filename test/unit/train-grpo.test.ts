@@ -179,6 +179,21 @@ describe('grpo', () => {
     for (const [name, data] of a.weights) expect(Buffer.from(b.weights.get(name)!.buffer).equals(Buffer.from(data.buffer)), name).toBe(true);
   });
 
+  it('gives the same objective in micro-batches as in one batch', async () => {
+    const prompts = [prompt('p0', [72, 105, 33]), prompt('p1', [65, 66])];
+    const reward = (_: EnginePrompt, __: string, ids: readonly number[]) => (ids[0]! % 3 === 0 ? 1 : 0);
+    const run = (microBatch?: number) =>
+      grpo({
+        params: initParams(config, 8), config, prompts: () => prompts, groupSize: 4, maxNewTokens: 3, lr: 1e-2,
+        buckets: [8], maxIterations: 1, seed: 5, eosTokenId: tok.endOfText, decode: () => '', reward, pool, microBatch,
+      });
+    const whole = await run();
+    const split = await run(2);
+    expect(split.curve[0]!.reward).toBe(whole.curve[0]!.reward);
+    expect(whole.curve[0]!.loss).not.toBe(0);
+    expect(split.curve[0]!.loss).toBeCloseTo(whole.curve[0]!.loss, 6);
+  });
+
   it('refuses a KL penalty without a reference and a non-positive temperature', async () => {
     const base = { config, prompts: () => [prompt('p', [1, 2])], groupSize: 2, maxNewTokens: 1, lr: 1e-3, buckets: [4], maxIterations: 1, seed: 0, eosTokenId: tok.endOfText, decode: () => '', pool };
     await expect(grpo({ ...base, params: initParams(config, 1), beta: 0.1 })).rejects.toThrow(/'reference'/);
