@@ -48,17 +48,18 @@ export class GradientHelper {
 
   /**
    * Sends `batch` and the parameters `params` (not consumed); resolves once
-   * sent, to the promise of the loss and the gradients of the names in
-   * `trainable`, so the caller computes its own batch while the worker runs.
-   * One request at a time.
+   * sent, to `{ reply }`, the promise of the loss and the gradients of the
+   * names in `trainable`, so the caller computes its own batch while the
+   * worker runs (wrapped: an async function returning a bare promise would
+   * wait for it). One request at a time.
    */
-  async post(params: Params, trainable: readonly string[], batch: PlainBatch): Promise<Promise<RemoteGradients>> {
+  async post(params: Params, trainable: readonly string[], batch: PlainBatch): Promise<{ reply: Promise<RemoteGradients> }> {
     if (this.#pending) throw new Error('GradientHelper: one request at a time');
     const sent: GradientRequest['params'] = {};
     for (const [name, a] of Object.entries(params)) sent[name] = { shape: a.shape, data: (await a.ref.data()) as Float32Array };
     const reply = new Promise<RemoteGradients>((resolve, reject) => (this.#pending = { resolve, reject }));
     this.#worker.postMessage({ params: sent, trainable: [...trainable], batch } satisfies GradientRequest);
-    return reply;
+    return { reply };
   }
 
   async close(): Promise<void> {

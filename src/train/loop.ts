@@ -157,7 +157,7 @@ export async function trainPhase(options: PhaseOptions): Promise<PhaseResult> {
         if (remote) {
           // reading the local loss first makes this thread compute while the worker does (jax-js may defer work until read)
           const localLoss = (await value.data())[0]!;
-          const other = await remote;
+          const other = await remote.reply;
           const averaged: Params = {};
           for (const [k, g] of Object.entries(grads)) averaged[k] = np.multiply(np.add(g, np.array(other.grads[k]!).reshape(g.shape)), 0.5);
           grads = averaged;
