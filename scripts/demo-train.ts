@@ -44,7 +44,8 @@ const BATCH = 16;
 const BUCKETS = [64, 96, 128, 192];
 // one length per modality (text prompts are short, image prompts about 110 tokens): few traced shapes, steady memory
 const RL_BUCKETS = [112, 192];
-const GENERATE_TOKENS = { perception: 16, solution: 80 };
+// IN and RL answer every question in the worked-solution format, so perception questions get the same budget
+const GENERATE_TOKENS = { perception: 80, solution: 80 };
 
 interface Options {
   out: string;
@@ -52,6 +53,7 @@ interface Options {
   scale: number;
   rl?: RlVariant;
   skipRl: boolean;
+  evaluateOnly: boolean;
 }
 
 const tokenizerFiles = tinyTokenizerFiles(false);
@@ -238,6 +240,7 @@ async function main(): Promise<void> {
     .option('--scale <factor>', 'multiplies every step budget (0.02 for a smoke run)', Number, 1)
     .option('--rl <variant>', `run one RL variant (${RL_VARIANTS.join(', ')}) from <out>/sft`)
     .option('--skip-rl', 'stop after Base and IN', false)
+    .option('--evaluate-only', 'only score the models under <out> on the held-out probes (accuracy.json)', false)
     .parse();
   const o = program.opts<Options>();
   o.out = resolve(o.out);
@@ -253,6 +256,11 @@ async function main(): Promise<void> {
   if (o.rl !== undefined) {
     if (!(RL_VARIANTS as readonly string[]).includes(o.rl)) throw new RangeError(`--rl must be one of ${RL_VARIANTS.join(', ')}, got ${o.rl}`);
     return runRl(o.rl, o);
+  }
+  if (o.evaluateOnly) {
+    await finalEvaluation(o, ['base', 'sft', ...RL_VARIANTS]);
+    await rm(dir, { recursive: true, force: true });
+    return;
   }
   const t0 = performance.now();
   const written = await writeProbeSets(o.probes, { seed: PROBE_SEED, pairsPerTask: 50, counts: PROBE_COUNTS, overwrite: true });
