@@ -1,6 +1,6 @@
 /**
- * HTTP server: GraphQL (Apollo Server 5) at /graphql on a plain node:http
- * server, so the dashboard can later be served from the same port.
+ * HTTP server: GraphQL (Apollo Server 5) at /graphql and the dashboard
+ * (web/dist, built by `npm run build:web`) at / on one node:http server.
  */
 import 'reflect-metadata';
 import { ApolloServer, HeaderMap } from '@apollo/server';
@@ -8,10 +8,15 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import { createApp, type App } from './app.js';
-import type { AppConfig } from './config.js';
+import { PACKAGE_ROOT, type AppConfig } from './config.js';
 import { buildAppSchema } from './resolvers/build-schema.js';
 import { createRequestContext, type RequestContext } from './resolvers/context.js';
+import { createStaticSite } from './static-site.js';
+
+/** Where `npm run build:web` writes the dashboard. */
+export const DEFAULT_WEB_ROOT = resolve(PACKAGE_ROOT, 'web/dist');
 
 export interface RunningServer {
   url: string;
@@ -41,21 +46,26 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-const INDEX_PAGE = `<!doctype html><meta charset="utf-8"><title>frankenscope</title>
-<h1>frankenscope</h1><p>GraphQL endpoint: <code>POST /graphql</code>. See the README for example queries.</p>`;
+export interface ServerOptions {
+  /** an app to serve instead of creating one (the caller keeps it) */
+  app?: App;
+  /** the built dashboard to serve at / (default web/dist) */
+  webRoot?: string;
+}
 
-export async function startServer(config: AppConfig, options: { app?: App } = {}): Promise<RunningServer> {
+export async function startServer(config: AppConfig, options: ServerOptions = {}): Promise<RunningServer> {
   const app = options.app ?? (await createApp(config));
   try {
-    return await serve(config, app);
+    return await serve(config, app, options.webRoot ?? DEFAULT_WEB_ROOT);
   } catch (err) {
     if (!options.app) await app.close();
     throw err;
   }
 }
 
-async function serve(config: AppConfig, app: App): Promise<RunningServer> {
+async function serve(config: AppConfig, app: App, webRoot: string): Promise<RunningServer> {
   const http = createServer();
+  const site = createStaticSite(webRoot);
   const apollo = new ApolloServer<RequestContext>({
     schema: await buildAppSchema(),
     includeStacktraceInErrorResponses: false,
@@ -65,12 +75,8 @@ async function serve(config: AppConfig, app: App): Promise<RunningServer> {
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname === '/' && req.method === 'GET') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(INDEX_PAGE);
-      return;
-    }
     if (url.pathname !== '/graphql') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      await site.handle(req, res, url.pathname);
       return;
     }
     const headers = new HeaderMap();
