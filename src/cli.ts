@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-/** The frankenscope command line: serve, characterize, sql, run, localize, attention-shift, patch. */
+/** The frankenscope command line: serve, characterize, sql, run, localize, attention-shift, patch, transfer, report. */
 import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
 import { characterizeCommand } from './cli/characterize.command.js';
 import { sqlCommand } from './cli/sql.command.js';
 import { runCommand } from './cli/run.command.js';
 import { transferCommand, type TransferCliOptions } from './cli/transfer.command.js';
+import { reportCommand, type ReportCliOptions } from './cli/report.command.js';
 import { finishAnalysis, modelId, openCliApp, probeSetId, requestOptions, type AnalysisCliOptions } from './cli/analysis.command.js';
 import { loadConfig } from './config.js';
 import { startServer } from './server.js';
@@ -59,7 +60,7 @@ program.name('frankenscope').description('Frankenstein-style analysis of what RL
 
 program
   .command('serve')
-  .description('start the GraphQL server (registers the demo trio as demo/base, demo/sft, demo/rl)')
+  .description('start the server: dashboard at /, GraphQL at /graphql (registers the demo models as demo/base, demo/sft, demo/rl, demo/rl-freeze-*)')
   .option('-p, --port <port>', 'port (default $PORT or 4000)')
   .action(async (opts: { port?: string }) => {
     const config = loadConfig(opts.port ? { ...process.env, PORT: opts.port } : process.env);
@@ -156,6 +157,21 @@ analysisOptions(
     .requiredOption('--probes <id|path>', 'probe set with perception / alignment / reasoning splits')
     .option('--layer-cuts <a,b>', 'region cuts over 0-based LLM layers (default N/3, 2N/3)', cuts),
 ).action(async (opts: TransferCliOptions) => transferCommand(loadConfig(), opts));
+
+program
+  .command('report')
+  .description('run every analysis of a trio and write one self-contained HTML report (docs/report.md)')
+  .requiredOption('--base <id|dir>', 'Base model')
+  .requiredOption('--sft <id|dir>', 'IN (cold-start) model')
+  .requiredOption('--rl <id|dir>', 'RL model')
+  .requiredOption('--probes <id|path>', 'probe set with perception / alignment / reasoning splits')
+  .option('--pairs <id|path>', 'reference pair set for the swap and attention shift (default --probes)')
+  .option('--frozen <list>', 'RL checkpoints trained with a third frozen, comma-separated (necessity)', textList)
+  .option('--layer-cuts <a,b>', 'region cuts over 0-based LLM layers (default N/3, 2N/3)', cuts)
+  .option('--max-examples <n>', 'at most this many examples per task', positiveInt)
+  .option('--max-new-tokens <n>', 'generation budget (default 80: worked solutions need room)', positiveInt)
+  .option('--out <file>', 'where the HTML goes', 'report.html')
+  .action(async (opts: ReportCliOptions) => reportCommand(loadConfig(), opts));
 
 program.parseAsync(process.argv).catch((err: Error) => {
   console.error(`frankenscope: ${err.message}`);

@@ -1,0 +1,52 @@
+/** `frankenscope report`: the whole analysis of a trio as one self-contained HTML file. */
+import { Presets, SingleBar } from 'cli-progress';
+import { resolve } from 'node:path';
+import type { AppConfig } from '../config.js';
+import { writeReport } from '../report/index.js';
+import { modelId, openCliApp, probeSetId } from './analysis.command.js';
+
+export interface ReportCliOptions {
+  base: string;
+  sft: string;
+  rl: string;
+  probes: string;
+  pairs?: string;
+  frozen?: string[];
+  layerCuts?: [number, number];
+  maxExamples?: number;
+  maxNewTokens?: number;
+  out: string;
+}
+
+export async function reportCommand(config: AppConfig, o: ReportCliOptions): Promise<void> {
+  const frozen = o.frozen ?? [];
+  const app = await openCliApp(config, [o.base, o.sft, o.rl, o.probes, ...(o.pairs ? [o.pairs] : []), ...frozen]);
+  const bar = new SingleBar({ format: 'report [{bar}] {value}/{total} analyses | waiting for {waiting}', hideCursor: true }, Presets.shades_classic);
+  const tty = process.stderr.isTTY;
+  let started = false;
+  try {
+    const out = await writeReport(app, {
+      base: await modelId(app, o.base),
+      sft: await modelId(app, o.sft),
+      rl: await modelId(app, o.rl),
+      probes: await probeSetId(app, o.probes),
+      pairs: o.pairs ? await probeSetId(app, o.pairs) : undefined,
+      frozen: await Promise.all(frozen.map((f) => modelId(app, f))),
+      layerCuts: o.layerCuts,
+      maxExamples: o.maxExamples,
+      maxNewTokens: o.maxNewTokens,
+      path: resolve(o.out),
+      onProgress: (done, total, waiting) => {
+        if (!tty) return;
+        if (!started) bar.start(total, done, { waiting });
+        started = true;
+        bar.update(done, { waiting });
+      },
+    });
+    bar.stop();
+    process.stdout.write(`wrote ${out.path} (${out.runIds.length} runs from the warehouse)\n`);
+  } finally {
+    bar.stop();
+    await app.close();
+  }
+}
