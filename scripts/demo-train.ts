@@ -10,6 +10,7 @@
  * single-threaded): `--rl <variant>` runs one of them.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -217,6 +218,8 @@ async function finalEvaluation(o: Options, models: readonly string[]): Promise<v
   const solutions = enginePrompts(examples.filter((e) => e.solution !== null), DEMO_MODEL, encoder);
   const table: Record<string, Record<string, unknown>> = {};
   for (const model of models) {
+    // a partial directory (e.g. one RL variant re-run to check reproducibility) scores what it has
+    if (!existsSync(join(o.out, model, 'config.json'))) continue;
     const weights = await CheckpointWeights.open(join(o.out, model));
     const runner = await HookedRunner.create({ weights, pool });
     const p = await greedyAccuracy(runner, perception, { maxNewTokens: GENERATE_TOKENS.perception, eosTokenId: DEMO_EOS, decode, suppressTokenIds: DEMO_SUPPRESSED });

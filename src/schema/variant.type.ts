@@ -19,7 +19,7 @@ export enum SplicePreset {
 
 registerEnumType(Setting, {
   name: 'Setting',
-  description: 'METHOD §3: PERCEPTION image vs black image; ALIGNMENT image vs black image + text description; REASONING question only',
+  description: 'METHOD §3: PERCEPTION image vs black image; ALIGNMENT image vs black image + text description; REASONING the question as posed (its own image if it has one, no description)',
 });
 registerEnumType(SplicePreset, {
   name: 'SplicePreset',

@@ -11,7 +11,8 @@ import type { ModelInput } from '../runtime/batch.js';
 import type { ResolvedExample } from './types.js';
 
 /** Which picture goes with the prompt. */
-export type ImageChoice = 'target' | 'source' | 'black' | 'none';
+/** 'posed': the example's own image when it has one, else none (a question as it was asked). */
+export type ImageChoice = 'target' | 'source' | 'black' | 'none' | 'posed';
 
 /** Thrown when a probe set does not fit the analysis (e.g. no pairs for a swap). */
 export class AnalysisInputError extends Error {
@@ -39,7 +40,8 @@ export class InputBuilder {
   }
 
   /** The prompt of `example` with the chosen image (and, optionally, text before the question). */
-  async input(example: ResolvedExample, image: ImageChoice, prefixText = ''): Promise<ModelInput & { visualSpan: { start: number; length: number } | null }> {
+  async input(example: ResolvedExample, choice: ImageChoice, prefixText = ''): Promise<ModelInput & { visualSpan: { start: number; length: number } | null }> {
+    const image: Exclude<ImageChoice, 'posed'> = choice === 'posed' ? (example.targetImagePath ? 'target' : 'none') : choice;
     if ((image === 'target' || image === 'source' || image === 'black') && !this.config.vision) {
       throw new AnalysisInputError(`example '${example.id}' needs an image but the model is text-only`);
     }

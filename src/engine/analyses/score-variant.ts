@@ -1,7 +1,8 @@
 /**
  * Scores one model or merge variant in one evaluation setting of METHOD.md
  * section 3 (perception: image vs black image; alignment: image vs black
- * image + text description; reasoning: question only), with the accuracy of
+ * image + text description; reasoning: the question as posed, with its own
+ * image when it has one and no description), with the accuracy of
  * each condition and the transition statistics between the two conditions.
  * A merge variant is composed lazily (MergedWeights): no file is written.
  * Runs inside the model worker.
@@ -29,7 +30,8 @@ export const SETTING_CONDITIONS: Record<Setting, readonly { name: string; image:
     { name: 'image', image: 'target', description: false },
     { name: 'black_image_description', image: 'black', description: true },
   ],
-  reasoning: [{ name: 'question', image: 'none', description: false }],
+  // METHOD's 'question only' means no manipulation: text questions stay text-only, visual reasoning keeps its picture
+  reasoning: [{ name: 'question', image: 'posed', description: false }],
 };
 
 export interface ScoreVariantInput {
@@ -66,7 +68,7 @@ export async function scoreVariant(input: ScoreVariantInput, context: JobContext
   try {
     const inputs = new InputBuilder(runner.config, await TextTokenizer.load(tokenizerDir));
     const examples = input.examples;
-    if (conditions.some((c) => c.image !== 'none') && !runner.config.vision) throw new AnalysisInputError(`the ${setting} setting needs a vision-language model`);
+    if (conditions.some((c) => c.image !== 'none' && c.image !== 'posed') && !runner.config.vision) throw new AnalysisInputError(`the ${setting} setting needs a vision-language model`);
     const batches = chunks(examples, options.batchSize);
     const progress = new ProgressCounter(context, batches.length * conditions.length);
     const outcomes = new Map<string, Map<string, boolean>>(conditions.map((c) => [c.name, new Map()]));

@@ -71,7 +71,7 @@ export type Section =
   | 'PROJECTOR'
   | 'VISION';
 
-/** METHOD §3: PERCEPTION image vs black image; ALIGNMENT image vs black image + text description; REASONING question only */
+/** METHOD §3: PERCEPTION image vs black image; ALIGNMENT image vs black image + text description; REASONING the question as posed (its own image if it has one, no description) */
 export type Setting =
   | 'ALIGNMENT'
   | 'PERCEPTION'
