@@ -65,7 +65,7 @@ program
   .action(async (opts: { port?: string }) => {
     const config = loadConfig(opts.port ? { ...process.env, PORT: opts.port } : process.env);
     const server = await startServer(config);
-    console.log(`frankenscope serving GraphQL at ${server.url}`);
+    console.log(`frankenscope: dashboard at ${server.url.replace(/graphql$/, '')}, GraphQL at ${server.url}`);
     const stop = async () => {
       await server.close();
       process.exit(0);
