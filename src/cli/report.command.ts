@@ -21,7 +21,7 @@ export interface ReportCliOptions {
 export async function reportCommand(config: AppConfig, o: ReportCliOptions): Promise<void> {
   const frozen = o.frozen ?? [];
   const app = await openCliApp(config, [o.base, o.sft, o.rl, o.probes, ...(o.pairs ? [o.pairs] : []), ...frozen]);
-  const bar = new SingleBar({ format: 'report [{bar}] {value}/{total} analyses | waiting for {waiting}', hideCursor: true }, Presets.shades_classic);
+  const bar = new SingleBar({ format: 'report [{bar}] {percentage}% | {done}/{analyses} analyses done | {waiting}', hideCursor: true }, Presets.shades_classic);
   const tty = process.stderr.isTTY;
   let started = false;
   try {
@@ -36,15 +36,16 @@ export async function reportCommand(config: AppConfig, o: ReportCliOptions): Pro
       maxExamples: o.maxExamples,
       maxNewTokens: o.maxNewTokens,
       path: resolve(o.out),
-      onProgress: (done, total, waiting) => {
+      onProgress: (done, total, waiting, fraction) => {
         if (!tty) return;
-        if (!started) bar.start(total, done, { waiting });
+        const payload = { done, analyses: total, waiting: waiting ? `waiting for ${waiting}` : 'rendering' };
+        if (!started) bar.start(100, 0, payload);
         started = true;
-        bar.update(done, { waiting });
+        bar.update(Math.round(100 * fraction), payload);
       },
     });
     bar.stop();
-    process.stdout.write(`wrote ${out.path} (${out.runIds.length} runs from the warehouse)\n`);
+    process.stdout.write(`wrote ${out.path} (${new Set(out.runIds).size} analysis runs)\n`);
   } finally {
     bar.stop();
     await app.close();

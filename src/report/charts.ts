@@ -27,11 +27,14 @@ export interface LayerChartOptions {
   yTitle: string;
   /** shaded spans behind the curves */
   bands?: Band[];
+  /** fixed y range, e.g. [0, 1] for rates (a constant curve otherwise gets a degenerate axis) */
+  yDomain?: [number, number];
   width?: number;
   height?: number;
 }
 
-const BAND_COLOURS = ['#f2f2f2', '#e4ecf7', '#f7ece4', '#e9f5e6', '#f5e6f1'];
+// neutral greys, alternating: tinted bands would read as the series' colours
+const BAND_COLOURS = ['#f3f3f3', '#e6e6e6'];
 
 /**
  * Curves of `points` over the unified layer index, one per series, with a
@@ -39,17 +42,21 @@ const BAND_COLOURS = ['#f2f2f2', '#e4ecf7', '#f7ece4', '#e9f5e6', '#f5e6f1'];
  */
 export function layerChartSpec(points: readonly SeriesPoint[], options: LayerChartOptions): TopLevelSpec {
   const layers: object[] = [];
+  // series keep the order they are given in (legend and colours), not alphabetical
+  const series = [...new Set(points.map((p) => p.series))];
+  const y = { type: 'quantitative', ...(options.yDomain ? { scale: { domain: options.yDomain } } : {}) };
   if (options.bands?.length) {
-    layers.push({
-      data: { values: options.bands.map((b, i) => ({ ...b, shade: BAND_COLOURS[i % BAND_COLOURS.length] })) },
-      mark: { type: 'rect', opacity: 0.9 },
-      encoding: {
-        x: { field: 'from', type: 'quantitative' },
-        x2: { field: 'to' },
-        // fill, not color: a shared colour scale would swallow the curves' legend
-        fill: { field: 'shade', type: 'nominal', scale: null, legend: null },
-        tooltip: [{ field: 'label', type: 'nominal' }],
-      },
+    // one layer per band with a constant fill: a field-driven fill would share a scale with the curves
+    options.bands.forEach((b, i) => {
+      layers.push({
+        data: { values: [b] },
+        mark: { type: 'rect', opacity: 0.9, fill: BAND_COLOURS[i % BAND_COLOURS.length] },
+        encoding: {
+          x: { field: 'from', type: 'quantitative' },
+          x2: { field: 'to' },
+          tooltip: [{ field: 'label', type: 'nominal' }],
+        },
+      });
     });
     layers.push({
       data: { values: options.bands.map((b) => ({ at: (b.from + b.to) / 2, label: b.label })) },
@@ -61,12 +68,13 @@ export function layerChartSpec(points: readonly SeriesPoint[], options: LayerCha
   if (withInterval.length > 0) {
     layers.push({
       data: { values: withInterval },
-      mark: { type: 'area', opacity: 0.18 },
+      // fillOpacity, not opacity: the shared legend would copy an opacity and draw pale symbols
+      mark: { type: 'area', fillOpacity: 0.18 },
       encoding: {
         x: { field: 'index', type: 'quantitative' },
-        y: { field: 'low', type: 'quantitative' },
+        y: { field: 'low', ...y },
         y2: { field: 'high' },
-        color: { field: 'series', type: 'nominal' },
+        color: { field: 'series', type: 'nominal', scale: { domain: series } },
       },
     });
   }
@@ -75,8 +83,8 @@ export function layerChartSpec(points: readonly SeriesPoint[], options: LayerCha
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: 'index', type: 'quantitative', title: 'layer (unified index: vision < 0, projector 0, LLM > 0)', axis: { tickMinStep: 1 } },
-      y: { field: 'value', type: 'quantitative', title: options.yTitle },
-      color: { field: 'series', type: 'nominal', title: null },
+      y: { field: 'value', ...y, title: options.yTitle },
+      color: { field: 'series', type: 'nominal', title: null, scale: { domain: series } },
       tooltip: [
         { field: 'series', type: 'nominal' },
         { field: 'index', type: 'quantitative' },

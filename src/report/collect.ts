@@ -16,7 +16,10 @@ export interface ReportRequest {
   rl: string;
   /** probes.jsonl set with perception / alignment / reasoning splits */
   probes: string;
-  /** reference pair set for the visual-token swap and attention shift [probes] */
+  /**
+   * reference pair set for the visual-token swap and attention shift; without
+   * it both use `probes`, and the swap is left out when `probes` holds no pairs
+   */
   pairs?: string;
   /** RL checkpoints trained with a layer range frozen (necessity) [] */
   frozen?: string[];
@@ -25,8 +28,11 @@ export interface ReportRequest {
   maxExamples?: number;
   /** generation budget; worked solutions need room [80] */
   maxNewTokens?: number;
-  /** called while waiting, with the share of queries done and the slowest one's name */
-  onProgress?: (done: number, total: number, waiting: string) => void;
+  /**
+   * called after every polling pass: analyses finished out of `total`, the
+   * first one still running, and the mean progress (0..1) over all of them
+   */
+  onProgress?: (done: number, total: number, waiting: string, fraction: number) => void;
 }
 
 export interface LayerEffectRow {
@@ -126,9 +132,10 @@ export interface CheckpointInfo {
 export interface ReportData {
   request: Required<Omit<ReportRequest, 'onProgress' | 'layerCuts'>> & { layerCuts: [number, number] | null };
   checkpoints: CheckpointInfo[];
-  probeSets: { id: string; fingerprint: string; exampleCount: number }[];
+  probeSets: { id: string; format: string; fingerprint: string; exampleCount: number }[];
   characterization: { runId: string; layers: CharacterizationLayer[]; regions: GroupRow[]; sections: GroupRow[] };
-  swap: { sft: Analysis; rl: Analysis };
+  /** null when no probe set with target/source pairs was given */
+  swap: { sft: Analysis; rl: Analysis } | null;
   ablation: { sft: Analysis; rl: Analysis };
   attentionShift: Analysis;
   patching: Analysis;
@@ -178,24 +185,28 @@ const QUERIES = {
     transferability(sft: $sft, rl: $rl, probeSet: $probes, layerCuts: $cuts, options: $options, waitSeconds: 0) {
       status progress runs { id status error }
       rows { variant setting fingerprint runId conditions { condition task accuracy ciLow ciHigh n } transition { ${TRANSITION} } } } }`,
+  // the transitions stay empty until both scorings are DONE, so their runs are read too (a failed one must end the wait)
   versus: `query($sft: ID!, $rl: ID!, $probes: ID!, $options: AnalysisOptions) {
-    variant(recipe: { model: $rl }) {
-      transitions(versus: { model: $sft }, probeSet: $probes, setting: REASONING, options: $options, waitSeconds: 0) { ${TRANSITION} } } }`,
+    rl: variant(recipe: { model: $rl }) {
+      scores(probeSet: $probes, setting: REASONING, options: $options, waitSeconds: 0) { status progress run { id status error } }
+      transitions(versus: { model: $sft }, probeSet: $probes, setting: REASONING, options: $options, waitSeconds: 0) { ${TRANSITION} } }
+    in: variant(recipe: { model: $sft }) {
+      scores(probeSet: $probes, setting: REASONING, options: $options, waitSeconds: 0) { status progress run { id status error } } } }`,
   necessity: `query($sft: ID!, $rl: ID!, $frozen: [ID!]!, $probes: ID!, $cuts: [Int!], $options: AnalysisOptions) {
     necessity(sft: $sft, rl: $rl, frozen: $frozen, probeSet: $probes, layerCuts: $cuts, options: $options, waitSeconds: 0) {
       status progress runs { id status error }
       rows { variant kind region setting condition accuracy ciLow ciHigh n gainOverIn shareOfRlGain } } }`,
-  meta: `{ checkpoints { id name fingerprint path } probeSets { id fingerprint exampleCount } }`,
+  meta: `{ checkpoints { id name fingerprint path } probeSets { id format fingerprint exampleCount } }`,
 } as const;
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Runs one operation in-process; errors become {@link ReportQueryError}. */
-async function run(schema: GraphQLSchema, app: App, source: string, variables: Record<string, unknown>): Promise<Json> {
+async function run(schema: GraphQLSchema, app: App, source: string, variables: Record<string, unknown>, what?: string): Promise<Json> {
   const result = await graphql({ schema, source, variableValues: variables, contextValue: createRequestContext(app.services) });
   if (result.errors?.length) {
     const e = result.errors[0]!;
-    throw new ReportQueryError(e.message, e.extensions?.code as string | undefined);
+    throw new ReportQueryError(what ? `${what}: ${e.message}` : e.message, e.extensions?.code as string | undefined);
   }
   return result.data as Json;
 }
@@ -209,6 +220,8 @@ interface Pending {
   /** a settled answer: 'DONE', or a failure message */
   settled: (part: Json) => 'DONE' | string | null;
   result?: Json;
+  /** the last progress reported (0..1) */
+  progress: number;
 }
 
 function singleRun(part: Json): 'DONE' | string | null {
@@ -221,6 +234,13 @@ function gridRuns(part: Json): 'DONE' | string | null {
   const failed = (part.runs as Json[]).find((r) => r.status === 'FAILED');
   if (failed) return failed.error ?? 'a run failed';
   return part.status === 'DONE' ? 'DONE' : null;
+}
+
+function versusRuns(part: Json): 'DONE' | string | null {
+  const scores = [part.rl.scores, part.in.scores] as Json[];
+  const failed = scores.find((s) => s.status === 'FAILED');
+  if (failed) return failed.run?.error ?? 'a scoring run failed';
+  return scores.every((s) => s.status === 'DONE') && (part.rl.transitions as Json[]).length > 0 ? 'DONE' : null;
 }
 
 /**
@@ -241,26 +261,27 @@ export async function collectReport(app: App, request: ReportRequest, pollMs = 5
   }
   const sets = new Set((meta.probeSets as Json[]).map((p) => p.id));
   for (const id of [request.probes, pairs]) if (!sets.has(id)) throw new ReportQueryError(`probe set '${id}' is not registered`, 'NOT_FOUND');
+  // only the reference format has target/source pairs; a set passed as --pairs is used as told (the API refuses a wrong one)
+  const formatOf = (id: string): string => (meta.probeSets as Json[]).find((p) => p.id === id)!.format;
+  const withSwap = request.pairs !== undefined || formatOf(pairs) === 'reference-pairs';
 
-  const localization = (name: string, model: string, probes: string, method: string, options: object): Pending => ({
-    name, source: QUERIES.localization, variables: { model, probes, method, options }, pick: (d) => d.result, settled: singleRun,
-  });
+  const job = (name: string, source: string, variables: Record<string, unknown>, pick: Pending['pick'], settled: Pending['settled']): Pending =>
+    ({ name, source, variables, pick, settled, progress: 0 });
+  const localization = (name: string, model: string, probes: string, method: string, options: object): Pending =>
+    job(name, QUERIES.localization, { model, probes, method, options }, (d) => d.result, singleRun);
   const jobs: Pending[] = [
-    { name: 'characterization', source: QUERIES.characterization, variables: { base: request.base, sft: request.sft, rl: request.rl, cuts }, pick: (d) => d.characterization, settled: singleRun },
-    localization('swap IN', request.sft, pairs, 'VISUAL_TOKEN_SWAP', generation),
-    localization('swap RL', request.rl, pairs, 'VISUAL_TOKEN_SWAP', generation),
+    job('characterization', QUERIES.characterization, { base: request.base, sft: request.sft, rl: request.rl, cuts }, (d) => d.characterization, singleRun),
+    ...(withSwap ? [localization('swap IN', request.sft, pairs, 'VISUAL_TOKEN_SWAP', generation), localization('swap RL', request.rl, pairs, 'VISUAL_TOKEN_SWAP', generation)] : []),
     localization('ablation IN', request.sft, request.probes, 'ZERO_ABLATION', reasoning),
     localization('ablation RL', request.rl, request.probes, 'ZERO_ABLATION', reasoning),
-    { name: 'attention shift', source: QUERIES.attentionShift, variables: { a: request.sft, b: request.rl, probes: pairs, options: generation }, pick: (d) => d.result, settled: singleRun },
-    { name: 'activation patching', source: QUERIES.patching, variables: { target: request.sft, source: request.rl, probes: request.probes, options: reasoning }, pick: (d) => d.result, settled: singleRun },
-    { name: 'transferability', source: QUERIES.transferability, variables: { sft: request.sft, rl: request.rl, probes: request.probes, cuts, options: generation }, pick: (d) => d.transferability, settled: gridRuns },
-    {
-      name: 'RL versus IN', source: QUERIES.versus, variables: { sft: request.sft, rl: request.rl, probes: request.probes, options: generation },
-      pick: (d) => d.variant, settled: (part) => ((part.transitions as Json[]).length > 0 ? 'DONE' : null),
-    },
+    job('attention shift', QUERIES.attentionShift, { a: request.sft, b: request.rl, probes: pairs, options: generation }, (d) => d.result, singleRun),
+    job('activation patching', QUERIES.patching, { target: request.sft, source: request.rl, probes: request.probes, options: reasoning }, (d) => d.result, singleRun),
+    job('transferability', QUERIES.transferability, { sft: request.sft, rl: request.rl, probes: request.probes, cuts, options: generation }, (d) => d.transferability, gridRuns),
+    job('RL versus IN', QUERIES.versus, { sft: request.sft, rl: request.rl, probes: request.probes, options: generation },
+      (d) => ({ ...d, progress: ((d.rl.scores.progress as number) + (d.in.scores.progress as number)) / 2 }), versusRuns),
   ];
   if (frozen.length > 0) {
-    jobs.push({ name: 'necessity', source: QUERIES.necessity, variables: { sft: request.sft, rl: request.rl, frozen, probes: request.probes, cuts, options: generation }, pick: (d) => d.necessity, settled: gridRuns });
+    jobs.push(job('necessity', QUERIES.necessity, { sft: request.sft, rl: request.rl, frozen, probes: request.probes, cuts, options: generation }, (d) => d.necessity, gridRuns));
   }
   // every query starts its runs on the first pass; later passes only read status
   for (;;) {
@@ -270,16 +291,19 @@ export async function collectReport(app: App, request: ReportRequest, pollMs = 5
         done++;
         continue;
       }
-      const part = job.pick(await run(schema, app, job.source, job.variables));
+      const part = job.pick(await run(schema, app, job.source, job.variables, job.name));
+      job.progress = typeof part.progress === 'number' ? part.progress : 0;
       const state = job.settled(part);
       if (state === 'DONE') {
         job.result = part;
+        job.progress = 1;
         done++;
       } else if (state !== null) {
         throw new ReportQueryError(`${job.name}: ${state}`, 'RUN_FAILED');
       }
     }
-    request.onProgress?.(done, jobs.length, jobs.find((j) => !j.result)?.name ?? '');
+    const fraction = jobs.reduce((sum, j) => sum + j.progress, 0) / jobs.length;
+    request.onProgress?.(done, jobs.length, jobs.find((j) => !j.result)?.name ?? '', fraction);
     if (done === jobs.length) break;
     await new Promise((r) => setTimeout(r, pollMs));
   }
@@ -297,12 +321,12 @@ export async function collectReport(app: App, request: ReportRequest, pollMs = 5
     checkpoints: (meta.checkpoints as CheckpointInfo[]).filter((x) => ids.has(x.id)),
     probeSets: (meta.probeSets as Json[]).filter((p) => p.id === request.probes || p.id === pairs) as ReportData['probeSets'],
     characterization: { runId: c.run.id, layers: c.layers, regions: c.regions, sections: c.sections },
-    swap: { sft: analysis('swap IN'), rl: analysis('swap RL') },
+    swap: withSwap ? { sft: analysis('swap IN'), rl: analysis('swap RL') } : null,
     ablation: { sft: analysis('ablation IN'), rl: analysis('ablation RL') },
     attentionShift: analysis('attention shift'),
     patching: analysis('activation patching'),
     transferability: { runIds: (t.runs as Json[]).map((r) => r.id), rows: t.rows },
-    rlVersusIn: byName('RL versus IN').transitions,
+    rlVersusIn: byName('RL versus IN').rl.transitions,
     necessity: n ? { runIds: (n.runs as Json[]).map((r) => r.id), rows: n.rows } : null,
   };
 }

@@ -20,7 +20,11 @@ export function formatValue(x: number | null | undefined, digits = 3): string {
 }
 
 function table(head: string[], rows: (string | number | null)[][], className = ''): string {
-  const cell = (v: string | number | null): string => `<td>${escapeHtml(typeof v === 'number' ? formatValue(v) : (v ?? '–'))}</td>`;
+  const cell = (v: string | number | null): string => {
+    const text = typeof v === 'number' ? formatValue(v) : (v ?? '–');
+    // numbers (and the dash for none) line up on the right, names on the left
+    return /^[-–+]?[\d.]|^–$/.test(text) ? `<td class="num">${escapeHtml(text)}</td>` : `<td>${escapeHtml(text)}</td>`;
+  };
   return `<table class="${className}"><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.map(cell).join('')}</tr>`)
     .join('')}</tbody></table>`;
@@ -33,11 +37,17 @@ function regionBands(data: ReportData): Band[] {
   const layers = data.characterization.layers;
   const vision = layers.filter((l) => l.index < 0);
   if (vision.length) bands.push({ from: Math.min(...vision.map((l) => l.index)) - 0.5, to: -0.5, label: 'vision' });
+  if (layers.some((l) => l.index === 0)) bands.push({ from: -0.5, to: 0.5, label: 'proj.' });
   for (const region of ['EARLY', 'MIDDLE', 'LATE']) {
     const inRegion = layers.filter((l) => l.region === region);
     if (inRegion.length) bands.push({ from: Math.min(...inRegion.map((l) => l.index)) - 0.5, to: Math.max(...inRegion.map((l) => l.index)) + 0.5, label: region.toLowerCase() });
   }
   return bands;
+}
+
+/** The functional analyses intervene on LLM layers only: their charts shade the thirds. */
+function llmRegionBands(data: ReportData): Band[] {
+  return regionBands(data).filter((b) => b.from > 0);
 }
 
 function effectPoints(rows: readonly LayerEffectRow[], metric: string, series: (r: LayerEffectRow) => string, task = 'all'): SeriesPoint[] {
@@ -47,12 +57,12 @@ function effectPoints(rows: readonly LayerEffectRow[], metric: string, series: (
     .sort((a, b) => a.index - b.index);
 }
 
-async function chart(points: SeriesPoint[], title: string, yTitle: string, bands?: Band[]): Promise<string> {
+async function chart(points: SeriesPoint[], title: string, yTitle: string, extra: { bands?: Band[]; yDomain?: [number, number] } = {}): Promise<string> {
   if (points.length === 0) return `<p class="empty">No rows for ${escapeHtml(title)}.</p>`;
-  return `<figure>${await renderSvg(layerChartSpec(points, { title, yTitle, bands }))}</figure>`;
+  return `<figure>${await renderSvg(layerChartSpec(points, { title, yTitle, ...extra }))}</figure>`;
 }
 
-function effectTable(rows: readonly LayerEffectRow[], metrics: string[], label: string): string {
+function effectTable(rows: readonly LayerEffectRow[], metrics: string[], label: string, className = ''): string {
   const all = rows.filter((r) => r.task === 'all');
   const indices = [...new Set(all.map((r) => r.index))].sort((a, b) => (a ?? -1e9) - (b ?? -1e9));
   return table(
@@ -61,6 +71,7 @@ function effectTable(rows: readonly LayerEffectRow[], metrics: string[], label: 
       const r = all.find((x) => x.index === i && x.metric === m);
       return r ? withCi(r.value, r.ciLow, r.ciHigh) : '–';
     })]),
+    className,
   );
 }
 
@@ -86,25 +97,52 @@ const STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; padding: 0 1rem; }
 h1 { font-size: 1.6rem; } h2 { border-bottom: 1px solid #ddd; padding-bottom: .2rem; margin-top: 2.2rem; }
 table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: 12.5px; }
-th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: right; } th { background: #f6f6f6; }
-td:first-child, th:first-child { text-align: left; }
+th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: left; } th { background: #f6f6f6; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .summary li { margin: .3rem 0; } .meta td { text-align: left; } figure { margin: .5rem 0 1.2rem; }
 .empty { color: #888; } code { background: #f3f3f3; padding: 0 3px; }`;
+
+const byModel = (name: string) => (): string => name;
+
+/** The visual-token swap part of section 2, or why it was left out. */
+async function swapHtml(data: ReportData): Promise<string> {
+  if (!data.swap) {
+    return `<p class="empty">Visual-token swap not run: <code>${escapeHtml(data.request.probes)}</code> holds no target/source image pairs (only the reference pair format does); pass <code>--pairs</code>.</p>`;
+  }
+  const { sft, rl } = data.swap;
+  const rate = { bands: llmRegionBands(data), yDomain: [0, 1] as [number, number] };
+  const both = (metric: string) => [...effectPoints(sft.layers, metric, byModel('IN')), ...effectPoints(rl.layers, metric, byModel('RL'))];
+  // one chart per task (with a single task its curves are the 'all' ones)
+  const tasks = [...new Set([...sft.layers, ...rl.layers].map((x) => x.task).filter((t) => t !== 'all'))].sort();
+  const perTask: string[] = [];
+  if (tasks.length > 1) {
+    for (const task of tasks) {
+      const points = (model: string, rows: readonly LayerEffectRow[]) => [
+        ...effectPoints(rows, 'change_rate', () => `${model} change`, task),
+        ...effectPoints(rows, 'transfer_rate', () => `${model} transfer`, task),
+      ];
+      perTask.push(await chart([...points('IN', sft.layers), ...points('RL', rl.layers)], `swap, task ${task}: change and transfer rate per layer`, 'rate', rate));
+    }
+  }
+  return `<p>Visual-token swap on <code>${escapeHtml(data.request.pairs)}</code> (runs <code>${escapeHtml(sft.runId)}</code>, <code>${escapeHtml(rl.runId)}</code>): the target image's keys/values at layer L replaced by the source image's; change rate = answers that change, transfer rate = answers that become the source's. 95% bootstrap bands.</p>
+${await chart(both('change_rate'), 'swap: change rate per layer (all tasks)', 'change rate', rate)}
+${await chart(both('transfer_rate'), 'swap: transfer rate per layer (all tasks)', 'transfer rate', rate)}
+${perTask.join('\n')}
+<h3>Swap on IN</h3>${effectTable(sft.layers, ['change_rate', 'transfer_rate', 'accuracy'], 'layer', 'swap-in')}
+<h3>Swap on RL</h3>${effectTable(rl.layers, ['change_rate', 'transfer_rate', 'accuracy'], 'layer', 'swap-rl')}`;
+}
 
 /** Renders the report document. `generatedAt` is the only part that changes between identical runs. */
 export async function renderReport(data: ReportData, generatedAt: Date, engineVersion: string): Promise<string> {
   const r = data.request;
   const bands = regionBands(data);
+  const llmBands = llmRegionBands(data);
+  const rate = { bands: llmBands, yDomain: [0, 1] as [number, number] };
   const phases = (metric: 'froNorm' | 'relativeNorm' | 'effectiveRank'): SeriesPoint[] =>
     data.characterization.layers.flatMap((l) => [
       { index: l.index, value: l.sft[metric], series: 'SFT: Base→IN' },
       { index: l.index, value: l.rl[metric], series: 'RL: IN→RL' },
     ]);
-  const byModel = (name: string) => () => name;
-  const swapPoints = (metric: string) => [
-    ...effectPoints(data.swap.sft.layers, metric, byModel('IN')),
-    ...effectPoints(data.swap.rl.layers, metric, byModel('RL')),
-  ];
   const regionRows = [...data.characterization.sections, ...data.characterization.regions].map((g) => [
     g.key, String(g.tensorCount), g.sft.froNormSum ?? g.sft.froNorm, g.rl.froNormSum ?? g.rl.froNorm, g.sft.relativeNorm, g.rl.relativeNorm, g.cosine,
   ]);
@@ -115,22 +153,20 @@ export async function renderReport(data: ReportData, generatedAt: Date, engineVe
 
   sections.push(`<h2 id="characterization">1. Update characterization</h2>
 <p>Per-layer update of Base→IN (SFT) and IN→RL (RL) over the unified index; regions shaded. Run <code>${escapeHtml(data.characterization.runId)}</code>.</p>
-${await chart(phases('relativeNorm'), 'relative update norm ‖ΔW‖/‖W‖ per layer', 'relative norm', bands)}
-${await chart(phases('froNorm'), 'Frobenius norm of the update per layer', '‖ΔW‖_F', bands)}
-${await chart(phases('effectiveRank'), 'effective rank of the update per layer', 'effective rank', bands)}
+${await chart(phases('relativeNorm'), 'relative update norm ‖ΔW‖/‖W‖ per layer', 'relative norm', { bands })}
+${await chart(phases('froNorm'), 'Frobenius norm of the update per layer', '‖ΔW‖_F', { bands })}
+${await chart(phases('effectiveRank'), 'effective rank of the update per layer', 'effective rank', { bands })}
 ${table(['section / region', 'tensors', 'SFT ‖Δ‖ sum', 'RL ‖Δ‖ sum', 'SFT relative', 'RL relative', 'cosine(ΔSFT, ΔRL)'], regionRows)}`);
 
   sections.push(`<h2 id="localization">2. Localization</h2>
-<p>Visual-token swap on <code>${escapeHtml(r.pairs)}</code> (runs <code>${escapeHtml(data.swap.sft.runId)}</code>, <code>${escapeHtml(data.swap.rl.runId)}</code>) and zero ablation on the reasoning split of <code>${escapeHtml(r.probes)}</code>, 95% bootstrap bands.</p>
-${await chart(swapPoints('change_rate'), 'swap: change rate per layer (all tasks)', 'change rate')}
-${await chart(swapPoints('transfer_rate'), 'swap: transfer rate per layer (all tasks)', 'transfer rate')}
-${await chart(effectPoints(data.swap.sft.layers, 'change_rate', (x) => x.task, '*'), 'swap on IN: change rate per task', 'change rate')}
-${await chart([...effectPoints(data.ablation.sft.layers, 'accuracy', byModel('IN')), ...effectPoints(data.ablation.rl.layers, 'accuracy', byModel('RL'))], 'zero ablation: reasoning accuracy with layer L removed', 'accuracy')}
-<h3>Swap on IN</h3>${effectTable(data.swap.sft.layers, ['change_rate', 'transfer_rate', 'accuracy'], 'layer')}
-<h3>Zero ablation on RL</h3>${effectTable(data.ablation.rl.layers, ['accuracy', 'accuracy_drop'], 'layer')}`);
+${await swapHtml(data)}
+<p>Zero ablation on the reasoning split of <code>${escapeHtml(r.probes)}</code> (runs <code>${escapeHtml(data.ablation.sft.runId)}</code>, <code>${escapeHtml(data.ablation.rl.runId)}</code>), 95% bootstrap bands.</p>
+${await chart([...effectPoints(data.ablation.sft.layers, 'accuracy', byModel('IN')), ...effectPoints(data.ablation.rl.layers, 'accuracy', byModel('RL'))], 'zero ablation: reasoning accuracy with layer L removed', 'accuracy', rate)}
+<h3>Zero ablation on IN</h3>${effectTable(data.ablation.sft.layers, ['accuracy', 'accuracy_drop'], 'layer', 'ablation-in')}
+<h3>Zero ablation on RL</h3>${effectTable(data.ablation.rl.layers, ['accuracy', 'accuracy_drop'], 'layer', 'ablation-rl')}`);
 
   sections.push(`<h2 id="attention">3. Attention shift</h2>
-<p>Attention mass from text to visual tokens, A = IN, B = RL (run <code>${escapeHtml(data.attentionShift.runId)}</code>).</p>
+<p>Attention mass from text to visual tokens on <code>${escapeHtml(r.pairs)}</code>, A = IN, B = RL (run <code>${escapeHtml(data.attentionShift.runId)}</code>), 95% bootstrap bands.</p>
 ${await chart(
   [
     ...effectPoints(data.attentionShift.layers, 'attention_mass_a', byModel('A: IN')),
@@ -138,25 +174,26 @@ ${await chart(
   ],
   'attention mass on visual tokens per layer',
   'mass',
+  { bands: llmBands },
 )}
-${await chart(effectPoints(data.attentionShift.layers, 'attention_mass_diff', byModel('B − A')), 'attention shift B − A per layer', 'difference')}`);
+${await chart(effectPoints(data.attentionShift.layers, 'attention_mass_diff', byModel('B − A')), 'attention shift B − A per layer', 'difference', { bands: llmBands })}`);
 
   const patchMetric = data.patching.layers.some((x) => x.metric === 'source_answer_rate') ? 'source_answer_rate' : 'logprob_recovered';
   sections.push(`<h2 id="patching">4. Activation patching</h2>
 <p>RL's residual stream after layer L patched into IN on the reasoning split (run <code>${escapeHtml(data.patching.runId)}</code>).</p>
-${await chart([...effectPoints(data.patching.layers, 'accuracy', byModel('accuracy')), ...effectPoints(data.patching.layers, patchMetric, byModel(patchMetric))], 'activation patching RL → IN per layer', 'rate')}
+${await chart([...effectPoints(data.patching.layers, 'accuracy', byModel('accuracy')), ...effectPoints(data.patching.layers, patchMetric, byModel(patchMetric))], 'activation patching RL → IN per layer', patchMetric === 'source_answer_rate' ? 'rate' : 'accuracy / recovered', patchMetric === 'source_answer_rate' ? rate : { bands: llmBands })}
 ${effectTable(data.patching.layers, ['accuracy', patchMetric, 'accuracy_target', 'accuracy_source'], 'layer')}`);
 
   sections.push(`<h2 id="transferability">5. Transferability</h2>
 <p>IN, RL and the six region splices in each setting of <code>${escapeHtml(r.probes)}</code>; condition A with the image, B without it (perception: black image; alignment: black image + description). Accuracies with 95% bootstrap intervals; delta = A − B with its paired interval; McNemar exact p.</p>
 ${table(['variant', 'setting', 'accuracy A', 'accuracy B', 'delta', 'net gain', 'side effect', 'lift', 'McNemar p', 'n'], transferabilityCells(data), 'transfer')}
 <h3>RL against IN on the same reasoning questions</h3>
-${table(['condition', 'task', 'n', 'RL✓ IN✓', 'RL✓ IN✗', 'RL✗ IN✓', 'RL✗ IN✗', 'delta RL − IN', 'McNemar p'], versus.map((t) => [t.conditionA, t.task, t.n, t.nTT, t.nTF, t.nFT, t.nFF, withCi(t.delta, t.deltaCiLow, t.deltaCiHigh), t.mcnemarP]))}`);
+${table(['condition', 'task', 'n', 'RL✓ IN✓', 'RL✓ IN✗', 'RL✗ IN✓', 'RL✗ IN✗', 'delta RL − IN', 'McNemar p'], versus.map((t) => [t.conditionA, t.task, ...[t.n, t.nTT, t.nTF, t.nFT, t.nFF].map(String), withCi(t.delta, t.deltaCiLow, t.deltaCiHigh), t.mcnemarP]), 'versus')}`);
 
   if (data.necessity) {
     sections.push(`<h2 id="necessity">6. Necessity</h2>
 <p>RL trained with one third frozen, next to IN, RL and the training-free proxies (RL with a region reverted to IN; IN with a region from RL). Share of RL's gain = (accuracy − IN) / (RL − IN), undefined when RL gains nothing.</p>
-${table(['variant', 'kind', 'region', 'setting', 'condition', 'accuracy', 'gain over IN', 'share of RL gain', 'n'], data.necessity.rows.map((x) => [x.variant, x.kind, x.region, x.setting, x.condition, withCi(x.accuracy, x.ciLow, x.ciHigh), x.gainOverIn, x.shareOfRlGain, x.n]))}`);
+${table(['variant', 'kind', 'region', 'setting', 'condition', 'accuracy', 'gain over IN', 'share of RL gain', 'n'], data.necessity.rows.map((x) => [x.variant, x.kind, x.region, x.setting, x.condition, withCi(x.accuracy, x.ciLow, x.ciHigh), x.gainOverIn, x.shareOfRlGain, String(x.n)]), 'necessity')}`);
   }
 
   const meta = table(

@@ -25,7 +25,7 @@ export async function writeReport(app: App, request: ReportRequest & { path: str
   await writeFile(partial, html);
   await rename(partial, request.path);
   const runIds = [
-    data.characterization.runId, data.swap.sft.runId, data.swap.rl.runId, data.ablation.sft.runId, data.ablation.rl.runId,
+    data.characterization.runId, ...(data.swap ? [data.swap.sft.runId, data.swap.rl.runId] : []), data.ablation.sft.runId, data.ablation.rl.runId,
     data.attentionShift.runId, data.patching.runId, ...data.transferability.runIds, ...(data.necessity?.runIds ?? []),
   ];
   return { path: request.path, data, runIds };
