@@ -9,6 +9,7 @@ import { transferCommand, type TransferCliOptions } from './cli/transfer.command
 import { reportCommand, type ReportCliOptions } from './cli/report.command.js';
 import { finishAnalysis, modelId, openCliApp, probeSetId, requestOptions, type AnalysisCliOptions } from './cli/analysis.command.js';
 import { loadConfig } from './config.js';
+import { DEFAULT_MAX_NEW_TOKENS } from './services/analysis-options.js';
 import { startServer } from './server.js';
 
 function positiveInt(value: string): number {
@@ -41,7 +42,7 @@ function analysisOptions(command: Command): Command {
     .option('--split <name>', 'only this split')
     .option('--max-examples <n>', 'at most this many examples per task', positiveInt)
     .option('--teacher-forced', 'score gold answers in one pass instead of generating')
-    .option('--max-new-tokens <n>', 'generation budget (default 16)', positiveInt)
+    .option('--max-new-tokens <n>', `generation budget (default ${DEFAULT_MAX_NEW_TOKENS})`, positiveInt)
     .option('--batch-size <n>', 'examples run together (default 8)', positiveInt)
     .option('--json', 'print JSON instead of a table');
 }
@@ -100,7 +101,7 @@ program
   .requiredOption('--model <dir>', 'checkpoint directory (config.json, *.safetensors, tokenizer.json)')
   .requiredOption('--prompt <text>', "prompt; '<image>' marks where the image goes")
   .option('--image <file>', 'PNG or JPEG')
-  .option('--max-new-tokens <n>', 'generation budget', positiveInt, 16)
+  .option('--max-new-tokens <n>', 'generation budget', positiveInt, DEFAULT_MAX_NEW_TOKENS)
   .option('--json', 'print one JSON object: promptTokenIds, generatedTokenIds, text, lastLogits')
   .action(async (opts) => runCommand(opts));
 
@@ -169,7 +170,7 @@ program
   .option('--frozen <list>', 'RL checkpoints trained with a third frozen, comma-separated (necessity)', textList)
   .option('--layer-cuts <a,b>', 'region cuts over 0-based LLM layers (default N/3, 2N/3)', cuts)
   .option('--max-examples <n>', 'at most this many examples per task', positiveInt)
-  .option('--max-new-tokens <n>', 'generation budget (default 80: worked solutions need room)', positiveInt)
+  .option('--max-new-tokens <n>', `generation budget (default ${DEFAULT_MAX_NEW_TOKENS}: worked solutions need room)`, positiveInt)
   .option('--out <file>', 'where the HTML goes', 'report.html')
   .action(async (opts: ReportCliOptions) => reportCommand(loadConfig(), opts));
 

@@ -8,6 +8,7 @@ import { graphql, type GraphQLSchema } from 'graphql';
 import type { App } from '../app.js';
 import { buildAppSchema } from '../resolvers/build-schema.js';
 import { createRequestContext } from '../resolvers/context.js';
+import { DEFAULT_MAX_NEW_TOKENS } from '../services/analysis-options.js';
 
 /** What the report covers. Ids are registered checkpoint and probe-set ids. */
 export interface ReportRequest {
@@ -26,7 +27,7 @@ export interface ReportRequest {
   layerCuts?: [number, number];
   /** per task [all] */
   maxExamples?: number;
-  /** generation budget; worked solutions need room [80] */
+  /** generation budget; worked solutions need room [DEFAULT_MAX_NEW_TOKENS] */
   maxNewTokens?: number;
   /**
    * called after every polling pass: analyses finished out of `total`, the
@@ -252,7 +253,7 @@ export async function collectReport(app: App, request: ReportRequest, pollMs = 5
   const pairs = request.pairs ?? request.probes;
   const frozen = request.frozen ?? [];
   const cuts = request.layerCuts ?? null;
-  const generation = { maxNewTokens: request.maxNewTokens ?? 80, ...(request.maxExamples ? { maxExamples: request.maxExamples } : {}) };
+  const generation = { maxNewTokens: request.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS, ...(request.maxExamples ? { maxExamples: request.maxExamples } : {}) };
   const reasoning = { ...generation, split: 'reasoning' };
   const meta = await run(schema, app, QUERIES.meta, {});
   const known = new Set((meta.checkpoints as Json[]).map((c) => c.id));

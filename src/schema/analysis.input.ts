@@ -1,4 +1,5 @@
 import { Field, InputType, Int } from 'type-graphql';
+import { DEFAULT_MAX_NEW_TOKENS } from '../services/analysis-options.js';
 import { ScoringMode } from './enums.js';
 
 @InputType({ description: 'Options shared by the functional analyses (localization, attention shift, activation patching).' })
@@ -18,7 +19,7 @@ export class AnalysisOptions {
   @Field(() => ScoringMode, { nullable: true, description: 'default GENERATE' })
   scoring?: ScoringMode | null;
 
-  @Field(() => Int, { nullable: true, description: 'greedy generation budget (default 16)' })
+  @Field(() => Int, { nullable: true, description: `greedy generation budget (default ${DEFAULT_MAX_NEW_TOKENS}; generation stops at end-of-text)` })
   maxNewTokens?: number | null;
 
   @Field(() => Int, { nullable: true, description: 'examples run together (default 8)' })

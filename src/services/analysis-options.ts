@@ -3,6 +3,14 @@ import type { AnalysisOptions } from '../engine/analyses/types.js';
 import type { AnalysisRequestOptions } from './analysis-service.js';
 import { InvalidArgument } from './errors.js';
 
+/**
+ * Default greedy generation budget. Models trained on worked solutions answer
+ * only after a `<think>` preamble (the demo's are up to ~105 tokens); a
+ * smaller default would score truncated preambles as wrong answers.
+ * Generation stops at end-of-text, so models that answer briefly pay nothing.
+ */
+export const DEFAULT_MAX_NEW_TOKENS = 128;
+
 /** An integer option within bounds, or InvalidArgument naming it. */
 export function intIn(value: number | null | undefined, fallback: number, min: number, max: number, name: string): number {
   const v = value ?? fallback;
@@ -19,7 +27,7 @@ export function resolveAnalysisOptions(r: AnalysisRequestOptions, numLayers: num
   return {
     layers: layers.map((l) => l - 1),
     scoring: r.scoring === 'TEACHER_FORCED' ? 'teacher_forced' : 'generate',
-    maxNewTokens: intIn(r.maxNewTokens, 16, 1, 512, 'maxNewTokens'),
+    maxNewTokens: intIn(r.maxNewTokens, DEFAULT_MAX_NEW_TOKENS, 1, 512, 'maxNewTokens'),
     batchSize: intIn(r.batchSize, 8, 1, 256, 'batchSize'),
     bootstrapSamples: intIn(r.bootstrapSamples, 1000, 1, 100_000, 'bootstrapSamples'),
     seed: intIn(r.seed, 0, 0, 2 ** 31 - 1, 'seed'),

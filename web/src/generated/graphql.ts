@@ -14,7 +14,7 @@ export type AnalysisOptions = {
   layers?: Array<number> | null | undefined;
   /** at most this many examples per task (first by id); default all */
   maxExamples?: number | null | undefined;
-  /** greedy generation budget (default 16) */
+  /** greedy generation budget (default 128; generation stops at end-of-text) */
   maxNewTokens?: number | null | undefined;
   /** default GENERATE */
   scoring?: ScoringMode | null | undefined;
