@@ -60,14 +60,23 @@ export interface PlainPolicyBatch {
 
 /**
  * Lays rollouts out as prompt + completion rows: target t is sequence[t + 1];
- * completion targets get advantage / N and 1 / N, N the number of completion
- * tokens in the whole batch (a token-level mean, so long answers are not
- * down-weighted). `refLogProbs[i]` holds the reference log-probability of
+ * completion targets get advantage / N and 1 / M, M the number of completion
+ * tokens of these rows and N that of the whole batch they were taken from
+ * (`policyTokens`, default M): token-level means, so long answers are not
+ * down-weighted. `refLogProbs[i]` holds the reference log-probability of
  * each completion token of row i (zeros without a KL penalty).
  */
-export function policyRows(rollouts: readonly Rollout[], length: number, padId: number, refLogProbs?: readonly (readonly number[])[]): PlainPolicyBatch {
-  const total = rollouts.reduce((a, r) => a + r.completion.length, 0);
-  if (total === 0) throw new RangeError('the rollouts hold no completion token');
+export function policyRows(
+  rollouts: readonly Rollout[],
+  length: number,
+  padId: number,
+  refLogProbs?: readonly (readonly number[])[],
+  policyTokens?: number,
+): PlainPolicyBatch {
+  const own = rollouts.reduce((a, r) => a + r.completion.length, 0);
+  if (own === 0) throw new RangeError('the rollouts hold no completion token');
+  const total = policyTokens ?? own;
+  if (!(total >= own)) throw new RangeError(`'policyTokens' (${policyTokens}) is fewer than the rows' ${own} completion tokens`);
   const out: PlainPolicyBatch = { length, ids: [], targets: [], weights: [], klWeights: [], refLogProbs: [], pixels: [] };
   rollouts.forEach((r, i) => {
     const full = [...r.prompt.inputIds, ...r.completion];
@@ -81,7 +90,7 @@ export function policyRows(rollouts: readonly Rollout[], length: number, padId: 
     const ref = [...zeros];
     r.completion.forEach((_, j) => {
       w[first + j] = r.advantage / total;
-      k[first + j] = 1 / total;
+      k[first + j] = 1 / own;
       ref[first + j] = refLogProbs?.[i]?.[j] ?? 0;
     });
     out.ids.push(pad(full.slice(0, n), padId));
@@ -94,6 +103,26 @@ export function policyRows(rollouts: readonly Rollout[], length: number, padId: 
   return out;
 }
 
+/**
+ * Which rows the gradient step needs: the groups with reward spread (the
+ * others have advantage 0 and add nothing to the policy term), plus as many
+ * of the others, in order, as it takes for `multiple` (the micro-batch) to
+ * divide the count. Indices in order.
+ */
+export function gradientRowsOf(advantages: readonly number[], groupSize: number, multiple: number): number[] {
+  const groups = advantages.length / groupSize;
+  const informative: number[] = [];
+  const flat: number[] = [];
+  for (let g = 0; g < groups; g++) (advantages.slice(g * groupSize, (g + 1) * groupSize).some((a) => a !== 0) ? informative : flat).push(g);
+  const kept = new Set(informative);
+  for (const g of flat) {
+    if ((kept.size * groupSize) % multiple === 0) break;
+    kept.add(g);
+  }
+  if ((kept.size * groupSize) % multiple !== 0) return advantages.map((_, i) => i);
+  return [...kept].sort((a, b) => a - b).flatMap((g) => Array.from({ length: groupSize }, (_, j) => g * groupSize + j));
+}
+
 /** One point of the RL curve. */
 export interface RlPoint {
   iteration: number;
@@ -104,6 +133,12 @@ export interface RlPoint {
   /** the objective before the update (0 when the step was skipped) */
   loss: number;
   meanCompletionTokens: number;
+  /** rows the gradient step took (all, or the informative groups' with `informativeOnly`) */
+  gradientRows: number;
+  /** this iteration's time sampling completions in the engine */
+  rolloutSeconds: number;
+  /** this iteration's time in the reference scoring and the gradient step */
+  updateSeconds: number;
   seconds: number;
 }
 
@@ -126,6 +161,13 @@ export interface GrpoOptions {
   reference?: WeightSource;
   /** rows per gradient micro-batch (must divide the P·G rows evenly to keep one traced shape) [all rows] */
   microBatch?: number;
+  /**
+   * take the gradient over the groups with reward spread only
+   * ({@link gradientRowsOf}): the policy term is unchanged (its weights keep
+   * the whole batch's normaliser), the KL term becomes the mean over the kept
+   * rows' tokens, and the step costs the share of informative groups [false]
+   */
+  informativeOnly?: boolean;
   /** padded lengths of the gradient batch; the largest must fit the longest prompt plus maxNewTokens */
   buckets: readonly number[];
   maxIterations: number;
@@ -183,6 +225,7 @@ export async function grpo(options: GrpoOptions): Promise<{ params: Params; stat
   let stopped: 'iterations' | 'seconds' = 'iterations';
   try {
     for (let iteration = 1; iteration <= options.maxIterations; iteration++) {
+      const iterationStart = performance.now();
       const prompts = options.prompts(iteration);
       if (prompts.length === 0) throw new RangeError(`'prompts' returned no prompt for iteration ${iteration}`);
       const policy = await HookedRunner.create({
@@ -194,6 +237,7 @@ export async function grpo(options: GrpoOptions): Promise<{ params: Params; stat
         rows.map((p) => ({ inputIds: p.inputIds, ...(p.pixels ? { pixels: p.pixels } : {}) })),
         { maxNewTokens, temperature, seed: options.seed * 100003 + iteration, eosTokenIds: [eosTokenId], suppressTokenIds: options.suppressTokenIds },
       );
+      const rolloutEnd = performance.now();
       const reward = options.reward ?? ((p: EnginePrompt, text: string) => exactMatchReward(p, text));
       const rewards = rows.map((p, i) => reward(p, options.decode(generated.tokens[i]!), generated.tokens[i]!));
       const advantages = groupAdvantages(rewards, groupSize);
@@ -205,19 +249,21 @@ export async function grpo(options: GrpoOptions): Promise<{ params: Params; stat
         advantage: advantages[i]!,
       }));
       let lossValue = 0;
+      const allTokens = rollouts.reduce((a, r) => a + r.completion.length, 0);
+      const picked = options.informativeOnly ? gradientRowsOf(advantages, groupSize, options.microBatch ?? 1).map((i) => rollouts[i]!) : rollouts;
+      const micro = options.microBatch ?? picked.length;
       if (advantages.some((a) => a !== 0)) {
-        const longest = Math.max(...rollouts.map((r) => r.prompt.inputIds.length + r.completion.length - 1));
+        const longest = Math.max(...picked.map((r) => r.prompt.inputIds.length + r.completion.length - 1));
         const length = buckets.find((b) => b >= longest);
         if (length === undefined) throw new RangeError(`a rollout needs ${longest} positions, more than the largest bucket ${buckets.at(-1)}`);
         const refLogProbs = reference
-          ? (await reference.score(rollouts.map((r) => ({ inputIds: r.prompt.inputIds, answerIds: r.completion, ...(r.prompt.pixels ? { pixels: r.prompt.pixels } : {}) })))).tokenLogProbs
+          ? (await reference.score(picked.map((r) => ({ inputIds: r.prompt.inputIds, answerIds: r.completion, ...(r.prompt.pixels ? { pixels: r.prompt.pixels } : {}) })))).tokenLogProbs
           : undefined;
-        const plain = policyRows(rollouts, length, eosTokenId, refLogProbs);
+        const plain = policyRows(picked, length, eosTokenId, refLogProbs, allTokens);
         // micro-batches bound the autodiff memory (wasm has a 4 GiB heap); the weights already carry the
         // whole batch's normaliser, so the micro-batch gradients add up to the batch gradient
-        const micro = options.microBatch ?? rows.length;
         let total: Params | null = null;
-        for (let start = 0; start < rows.length; start += micro) {
+        for (let start = 0; start < picked.length; start += micro) {
           const pick = <T>(a: T[]): T[] => a.slice(start, start + micro);
           const images = prepareImages(pick(plain.ids), pick(plain.pixels), config);
           const args = [
@@ -248,7 +294,10 @@ export async function grpo(options: GrpoOptions): Promise<{ params: Params; stat
         reward: rewards.reduce((a, b) => a + b, 0) / rewards.length,
         informativeGroups: informative / prompts.length,
         loss: lossValue,
-        meanCompletionTokens: rollouts.reduce((a, r) => a + r.completion.length, 0) / rollouts.length,
+        meanCompletionTokens: allTokens / rollouts.length,
+        gradientRows: advantages.some((a) => a !== 0) ? picked.length : 0,
+        rolloutSeconds: (rolloutEnd - iterationStart) / 1000,
+        updateSeconds: (performance.now() - rolloutEnd) / 1000,
         seconds: (performance.now() - t0) / 1000,
       };
       curve.push(point);

@@ -14,7 +14,7 @@ import { HookedRunner, MemoryWeights, SessionPool } from '../../src/engine/runti
 import { exportParams } from '../../src/train/checkpoint.js';
 import type { TrainConfig } from '../../src/train/config.js';
 import { modelConfigOf } from '../../src/train/data.js';
-import { groupAdvantages, grpo, policyRows, type Rollout } from '../../src/train/grpo.js';
+import { gradientRowsOf, groupAdvantages, grpo, policyRows, type Rollout } from '../../src/train/grpo.js';
 import { forward, initParams, loss, makeBatch, policyLoss, refParams, type Params } from '../../src/train/model.js';
 import type { EnginePrompt } from '../../src/train/prompts.js';
 
@@ -66,6 +66,32 @@ describe('policyRows', () => {
     expect(rows.klWeights).toEqual([[0, 0, 1 / 5, 1 / 5, 0, 0], [1 / 5, 1 / 5, 1 / 5, 0, 0, 0]]);
     expect(rows.refLogProbs).toEqual([[0, 0, -0.5, -0.25, 0, 0], [-1, -2, -3, 0, 0, 0]]);
     expect(() => policyRows(rollouts, 3, 0)).toThrow(/more than the padded length 3/);
+  });
+
+  it('keeps the whole batch\'s normaliser for the policy term of a subset, and the subset\'s own for the KL term', () => {
+    const kept: Rollout = { prompt: prompt('a', [1, 2, 3]), completion: [4, 5], text: '', reward: 1, advantage: 2 };
+    // the subset of a batch of 5 completion tokens: advantage / 5 as in the full batch, KL 1 / 2
+    const rows = policyRows([kept], 4, 0, undefined, 5);
+    expect(rows.weights).toEqual([[0, 0, 2 / 5, 2 / 5]]);
+    expect(rows.klWeights).toEqual([[0, 0, 1 / 2, 1 / 2]]);
+    expect(() => policyRows([kept], 4, 0, undefined, 1)).toThrow(/fewer than the rows' 2 completion tokens/);
+  });
+});
+
+describe('gradientRowsOf', () => {
+  // four groups of two: the second and fourth have reward spread
+  const advantages = [0, 0, 1, -1, 0, 0, 0.5, -0.5];
+
+  it('takes the informative groups, filling up to a multiple with the others in order', () => {
+    expect(gradientRowsOf(advantages, 2, 1)).toEqual([2, 3, 6, 7]);
+    expect(gradientRowsOf(advantages, 2, 4)).toEqual([2, 3, 6, 7]);
+    expect(gradientRowsOf(advantages, 2, 6)).toEqual([0, 1, 2, 3, 6, 7]);
+    expect(gradientRowsOf(advantages, 2, 8)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(gradientRowsOf([0, 0, 1, -1, 0, 0], 2, 4)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('falls back to every row when no selection divides by the multiple', () => {
+    expect(gradientRowsOf([0, 0, 1, -1, 0, 0], 2, 5)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });
 
@@ -192,6 +218,36 @@ describe('grpo', () => {
     expect(split.curve[0]!.reward).toBe(whole.curve[0]!.reward);
     expect(whole.curve[0]!.loss).not.toBe(0);
     expect(split.curve[0]!.loss).toBeCloseTo(whole.curve[0]!.loss, 6);
+  });
+
+  it('takes the same step from the informative groups alone when there is no KL term', async () => {
+    const prompts = [prompt('p0', [72, 105, 33]), prompt('p1', [65, 66]), prompt('p2', [120, 121])];
+    // only p0's group can have reward spread; p1's and p2's rewards are all 0
+    const reward = (p: EnginePrompt, _: string, ids: readonly number[]) => (p.id === 'p0' && ids[0]! % 2 === 0 ? 1 : 0);
+    const run = (informativeOnly: boolean) =>
+      grpo({
+        params: initParams(config, 8), config, prompts: () => prompts, groupSize: 4, maxNewTokens: 3, lr: 1e-2, microBatch: 4,
+        buckets: [8], maxIterations: 1, seed: 3, eosTokenId: tok.endOfText, decode: () => '', reward, pool, informativeOnly,
+      });
+    const start = await exportParams(initParams(config, 8));
+    const full = await run(false);
+    const some = await run(true);
+    expect(full.curve[0]!.informativeGroups).toBeCloseTo(1 / 3, 12);
+    expect(full.curve[0]!.gradientRows).toBe(12);
+    expect(some.curve[0]!.gradientRows).toBe(4);
+    expect(some.curve[0]!.loss).toBeCloseTo(full.curve[0]!.loss, 6);
+    const a = await exportParams(full.params);
+    const b = await exportParams(some.params);
+    let moved = 0;
+    for (const [name, x] of a) {
+      const y = b.get(name)!;
+      for (let i = 0; i < x.length; i++) {
+        expect(Math.abs(y[i]! - x[i]!), name).toBeLessThan(1e-6);
+        moved = Math.max(moved, Math.abs(x[i]! - start.get(name)![i]!));
+      }
+    }
+    // the step did move the weights (Adam's first step is about lr per parameter)
+    expect(moved).toBeGreaterThan(1e-3);
   });
 
   it('refuses a KL penalty without a reference and a non-positive temperature', async () => {
