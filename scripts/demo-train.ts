@@ -19,6 +19,8 @@ import { Command } from 'commander';
 import { tinyTokenizerFiles } from '../src/engine/fixtures/index.js';
 import { TextTokenizer } from '../src/engine/model/tokenizer.js';
 import { CheckpointWeights, HookedRunner, MemoryWeights, SessionPool } from '../src/engine/runtime/index.js';
+import { bootstrapPairedDifference, transitionStats } from '../src/engine/scoring/index.js';
+import { DEFAULT_MAX_NEW_TOKENS } from '../src/services/analysis-options.js';
 import { exportParams, readCheckpointParams, writeCheckpoint } from '../src/train/checkpoint.js';
 import { buildSequences, byteTokenizer, makeBatches, modelConfigOf, toBatch, type PlainBatch, type Sequence } from '../src/train/data.js';
 import { GradientHelper } from '../src/train/gradient-helper.js';
@@ -38,15 +40,18 @@ const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 /** Phase budgets at scale 1 (measured: see docs/demo-training.md). */
 const BUDGET = {
   pretrain: { steps: 1100, seconds: 18 * 60, lr: 2e-3, checkpoints: 4 },
-  sft: { steps: 400, seconds: 8 * 60, lr: 1e-3, checkpoints: 2 },
-  rl: { iterations: 60, seconds: 9 * 60, lr: 2e-4, beta: 0.02, prompts: 8, groupSize: 8, temperature: 1, maxNewTokens: 64 },
+  sft: { steps: 350, seconds: 8 * 60, lr: 1e-3, checkpoints: 2 },
+  // 112 new tokens: the longest worked solution is ~105 tokens, and a truncated one earns no reward.
+  // lr 1e-4: Adam's first steps move every weight by ~lr, and 5e-4 collapsed the sampled reward within 5 iterations
+  rl: { iterations: 50, seconds: 11 * 60, lr: 1e-4, beta: 0.02, prompts: 8, groupSize: 8, temperature: 1, maxNewTokens: 112 },
 };
 const BATCH = 16;
 const BUCKETS = [64, 96, 128, 192];
-// one length per modality (text prompts are short, image prompts about 110 tokens): few traced shapes, steady memory
-const RL_BUCKETS = [112, 192];
+// image prompts are about 110 tokens and completions up to 112: few traced shapes, steady memory
+const RL_BUCKETS = [160, 192, 224];
 // IN and RL answer every question in the worked-solution format, so perception questions get the same budget
-const GENERATE_TOKENS = { perception: 80, solution: 80 };
+// (the API's default, DEFAULT_MAX_NEW_TOKENS: the analyses see the answers the table scores)
+const GENERATE_TOKENS = { perception: DEFAULT_MAX_NEW_TOKENS, solution: DEFAULT_MAX_NEW_TOKENS };
 
 interface Options {
   out: string;
@@ -168,7 +173,6 @@ async function runRl(variant: RlVariant, o: Options): Promise<void> {
   const exclude = new Set(probeExamples().map(questionKey));
   const pool0 = heldOutTraining(TRAIN_SEED + 2, 6000, SOLUTION_KINDS, exclude);
   const vision = enginePrompts(pool0.filter((e) => e.scene !== null), DEMO_MODEL, encoder);
-  const text = enginePrompts(pool0.filter((e) => e.scene === null), DEMO_MODEL, encoder);
   const dev = devPrompts(SOLUTION_KINDS, 64);
   const b = BUDGET.rl;
   const P = b.prompts;
@@ -178,16 +182,15 @@ async function runRl(variant: RlVariant, o: Options): Promise<void> {
   const started = performance.now();
   const result = await grpo({
     params, config: DEMO_MODEL, groupSize: b.groupSize, temperature: b.temperature, maxNewTokens: b.maxNewTokens,
-    lr: b.lr, beta: b.beta, reference, buckets: RL_BUCKETS, microBatch: 16,
+    lr: b.lr, beta: b.beta, reference, buckets: RL_BUCKETS, microBatch: 16, informativeOnly: true,
     maxIterations: Math.max(1, Math.round(b.iterations * o.scale)), maxSeconds: b.seconds * o.scale,
     frozen: frozenBy(variant, DEMO_MODEL.numLayers), seed: TRAIN_SEED, eosTokenId: DEMO_EOS, suppressTokenIds: DEMO_SUPPRESSED, decode, pool,
-    // two of three iterations ask about images, one is text-only; every variant sees the same prompts
-    prompts: (i) => {
-      const source = i % 3 === 0 ? text : vision;
-      const k = Math.floor(i / 3) * 2 + (i % 3);
-      return Array.from({ length: P }, (_, j) => source[(k * P + j) % source.length]!);
-    },
-    onIteration: (p: RlPoint) => log(`${variant} iteration ${p.iteration} reward ${p.reward.toFixed(3)} informative ${p.informativeGroups.toFixed(2)} tokens ${p.meanCompletionTokens.toFixed(1)} (${p.seconds.toFixed(0)} s)`),
+    // image reasoning only: the text questions (two-digit arithmetic) almost never get a reward spread at this
+    // size, so their iterations carried no gradient; every variant sees the same prompts
+    prompts: (i) => Array.from({ length: P }, (_, j) => vision[((i - 1) * P + j) % vision.length]!),
+    onIteration: (p: RlPoint) =>
+      log(`${variant} iteration ${p.iteration} reward ${p.reward.toFixed(3)} informative ${p.informativeGroups.toFixed(2)} tokens ${p.meanCompletionTokens.toFixed(1)} ` +
+        `rows ${p.gradientRows} rollout ${p.rolloutSeconds.toFixed(1)} s update ${p.updateSeconds.toFixed(1)} s (${p.seconds.toFixed(0)} s)`),
   });
   await reference.close();
   policy = result.params;
@@ -211,12 +214,45 @@ function runChild(variant: RlVariant, o: Options): Promise<void> {
   });
 }
 
+interface Paired {
+  n: number;
+  delta: number;
+  low: number;
+  high: number;
+  /** IN right, the model wrong */
+  nTF: number;
+  /** IN wrong, the model right */
+  nFT: number;
+  mcnemarP: number;
+}
+
+/** Every other model against IN on the same worked-solution questions, per kind. */
+function pairedVersusIn(outcomes: Record<string, boolean[]>, prompts: readonly EnginePrompt[]): Record<string, Record<string, Paired>> {
+  const reference = outcomes.sft;
+  if (!reference) return {};
+  const out: Record<string, Record<string, Paired>> = {};
+  for (const [model, own] of Object.entries(outcomes)) {
+    if (model === 'sft') continue;
+    out[model] = {};
+    for (const kind of [...new Set(prompts.map((p) => p.kind))].sort()) {
+      const idx = prompts.map((p, i) => (p.kind === kind ? i : -1)).filter((i) => i >= 0);
+      const a = idx.map((i) => reference[i]!);
+      const b = idx.map((i) => own[i]!);
+      const stats = transitionStats(a, b);
+      const ci = bootstrapPairedDifference(b, a, { seed: 0 });
+      out[model][kind] = { n: idx.length, delta: (stats.nFT - stats.nTF) / idx.length, low: ci.low ?? 0, high: ci.high ?? 0, nTF: stats.nTF, nFT: stats.nFT, mcnemarP: stats.mcnemarP };
+    }
+  }
+  return out;
+}
+
 async function finalEvaluation(o: Options, models: readonly string[]): Promise<void> {
   const pool = await SessionPool.create({ threads: 2 });
   const examples = probeExamples();
   const perception = enginePrompts(examples.filter((e) => e.solution === null), DEMO_MODEL, encoder);
   const solutions = enginePrompts(examples.filter((e) => e.solution !== null), DEMO_MODEL, encoder);
   const table: Record<string, Record<string, unknown>> = {};
+  const outcomes: Record<string, boolean[]> = {};
   for (const model of models) {
     // a partial directory (e.g. one RL variant re-run to check reproducibility) scores what it has
     if (!existsSync(join(o.out, model, 'config.json'))) continue;
@@ -226,13 +262,21 @@ async function finalEvaluation(o: Options, models: readonly string[]): Promise<v
     const s = await greedyAccuracy(runner, solutions, { maxNewTokens: GENERATE_TOKENS.solution, eosTokenId: DEMO_EOS, decode, suppressTokenIds: DEMO_SUPPRESSED });
     await weights.close();
     table[model] = { ...p.byKind, ...s.byKind };
+    outcomes[model] = s.outcomes;
     const fmt = (k: string): string => {
       const a = (table[model]![k] as { accuracy: number; low: number; high: number });
       return `${k} ${(100 * a.accuracy).toFixed(1)} [${(100 * a.low).toFixed(1)}, ${(100 * a.high).toFixed(1)}]`;
     };
     log(`${model}: ${Object.keys(table[model]!).map(fmt).join(' · ')}`);
   }
-  await writeFile(join(o.out, 'accuracy.json'), `${JSON.stringify({ probeSeed: PROBE_SEED, counts: PROBE_COUNTS, note: 'greedy answers on the held-out probe world (data/probes/world/probes); 95% percentile bootstrap intervals', models: table }, null, 1)}\n`);
+  const versusIn = pairedVersusIn(outcomes, solutions);
+  for (const [model, byKind] of Object.entries(versusIn)) {
+    for (const [kind, v] of Object.entries(byKind)) {
+      log(`${model} vs IN on ${kind}: ${(100 * v.delta).toFixed(1)} points [${(100 * v.low).toFixed(1)}, ${(100 * v.high).toFixed(1)}], right where IN was wrong ${v.nFT}, the reverse ${v.nTF}, McNemar p ${v.mcnemarP.toPrecision(2)}`);
+    }
+  }
+  const note = 'greedy answers on the held-out probe world (data/probes/world/probes); 95% percentile bootstrap intervals; versusIn: accuracy minus IN\'s on the same questions with a paired bootstrap interval and McNemar exact p';
+  await writeFile(join(o.out, 'accuracy.json'), `${JSON.stringify({ probeSeed: PROBE_SEED, counts: PROBE_COUNTS, maxNewTokens: GENERATE_TOKENS, note, models: table, versusIn }, null, 1)}\n`);
   await pool.release();
 }
 
