@@ -24,6 +24,8 @@ export async function reportCommand(config: AppConfig, o: ReportCliOptions): Pro
   const bar = new SingleBar({ format: 'report [{bar}] {percentage}% | {done}/{analyses} analyses done | {waiting}', hideCursor: true }, Presets.shades_classic);
   const tty = process.stderr.isTTY;
   let started = false;
+  // without a terminal (CI logs, nohup) a line when an analysis finishes or every 30 s, instead of a redrawn bar
+  let lastLine = { done: -1, at: 0 };
   try {
     const out = await writeReport(app, {
       base: await modelId(app, o.base),
@@ -37,7 +39,13 @@ export async function reportCommand(config: AppConfig, o: ReportCliOptions): Pro
       maxNewTokens: o.maxNewTokens,
       path: resolve(o.out),
       onProgress: (done, total, waiting, fraction) => {
-        if (!tty) return;
+        if (!tty) {
+          const now = Date.now();
+          if (done === lastLine.done && now - lastLine.at < 30_000) return;
+          lastLine = { done, at: now };
+          process.stderr.write(`report: ${Math.round(100 * fraction)}% | ${done}/${total} analyses done | ${waiting ? `waiting for ${waiting}` : 'rendering'}\n`);
+          return;
+        }
         const payload = { done, analyses: total, waiting: waiting ? `waiting for ${waiting}` : 'rendering' };
         if (!started) bar.start(100, 0, payload);
         started = true;

@@ -315,8 +315,10 @@ describe('frankenscope report', () => {
       '--layer-cuts', CUTS.join(','), '--max-examples', '3', '--max-new-tokens', String(MAX_NEW_TOKENS), '--out', out,
     ];
     const env = { ...process.env, FRANKENSCOPE_WAREHOUSE: config.warehousePath, FRANKENSCOPE_MODEL_ROOTS: config.modelRoots.join(':') };
-    const { stdout } = await promisify(execFile)(process.execPath, args, { env, timeout: 60_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, args, { env, timeout: 60_000 });
     expect(stdout).toContain(out);
+    // no terminal: progress as plain lines, the last one with every analysis done
+    expect(stderr.trim().split('\n').at(-1)).toMatch(/^report: 100% \| (\d+)\/\1 analyses done \| rendering$/);
     const timestamp = /Generated [^ ]+ by/;
     expect((await readFile(out, 'utf8')).replace(timestamp, '')).toBe(html.replace(timestamp, ''));
 
