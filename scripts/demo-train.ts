@@ -243,7 +243,7 @@ function pairedVersusIn(outcomes: Record<string, boolean[]>, prompts: readonly E
       const b = idx.map((i) => own[i]!);
       const stats = transitionStats(a, b);
       const ci = bootstrapPairedDifference(b, a, { seed: 0 });
-      out[model][kind] = { n: idx.length, delta: (stats.nFT - stats.nTF) / idx.length, low: ci.low ?? 0, high: ci.high ?? 0, nTF: stats.nTF, nFT: stats.nFT, mcnemarP: stats.mcnemarP };
+      out[model][kind] = { n: idx.length, delta: stats.netGain / stats.n, low: ci.low ?? 0, high: ci.high ?? 0, nTF: stats.nTF, nFT: stats.nFT, mcnemarP: stats.mcnemarP };
     }
   }
   return out;
@@ -316,7 +316,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   if (o.rlOnly) {
     if (!existsSync(join(o.out, 'sft', 'config.json'))) throw new Error(`--rl-only trains from ${join(o.out, 'sft')}, which holds no checkpoint`);
-    return trainRlAndEvaluate(o, t0);
+    return trainRlAndEvaluate(o, dir, t0);
   }
   const written = await writeProbeSets(o.probes, { seed: PROBE_SEED, pairsPerTask: 50, counts: PROBE_COUNTS, overwrite: true });
   log(`probe sets: ${written.pairs} pairs, ${written.probes} probes, ${written.images} images under ${o.probes}`);
@@ -341,15 +341,15 @@ async function main(): Promise<void> {
   await helper.close();
   log(`Base and IN done in ${((performance.now() - t0) / 60000).toFixed(1)} min`);
   if (o.skipRl) return;
-  await trainRlAndEvaluate(o, t0);
+  await trainRlAndEvaluate(o, dir, t0);
 }
 
-async function trainRlAndEvaluate(o: Options, t0: number): Promise<void> {
+async function trainRlAndEvaluate(o: Options, tokenizerDir: string, t0: number): Promise<void> {
   // two RL runs at a time: one per core
   await Promise.all([runChild('rl', o).then(() => runChild('rl-freeze-middle', o)), runChild('rl-freeze-early', o).then(() => runChild('rl-freeze-late', o))]);
   log(`all training done in ${((performance.now() - t0) / 60000).toFixed(1)} min`);
   await finalEvaluation(o, ['base', 'sft', ...RL_VARIANTS]);
-  await rm(join(o.out, '.tokenizer'), { recursive: true, force: true });
+  await rm(tokenizerDir, { recursive: true, force: true });
   log(`finished in ${((performance.now() - t0) / 60000).toFixed(1)} min`);
 }
 

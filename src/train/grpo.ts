@@ -252,7 +252,8 @@ export async function grpo(options: GrpoOptions): Promise<{ params: Params; stat
       const allTokens = rollouts.reduce((a, r) => a + r.completion.length, 0);
       const picked = options.informativeOnly ? gradientRowsOf(advantages, groupSize, options.microBatch ?? 1).map((i) => rollouts[i]!) : rollouts;
       const micro = options.microBatch ?? picked.length;
-      if (advantages.some((a) => a !== 0)) {
+      const anySpread = advantages.some((a) => a !== 0);
+      if (anySpread) {
         const longest = Math.max(...picked.map((r) => r.prompt.inputIds.length + r.completion.length - 1));
         const length = buckets.find((b) => b >= longest);
         if (length === undefined) throw new RangeError(`a rollout needs ${longest} positions, more than the largest bucket ${buckets.at(-1)}`);
@@ -295,7 +296,7 @@ export async function grpo(options: GrpoOptions): Promise<{ params: Params; stat
         informativeGroups: informative / prompts.length,
         loss: lossValue,
         meanCompletionTokens: allTokens / rollouts.length,
-        gradientRows: advantages.some((a) => a !== 0) ? picked.length : 0,
+        gradientRows: anySpread ? picked.length : 0,
         rolloutSeconds: (rolloutEnd - iterationStart) / 1000,
         updateSeconds: (performance.now() - rolloutEnd) / 1000,
         seconds: (performance.now() - t0) / 1000,
