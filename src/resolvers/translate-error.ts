@@ -7,6 +7,7 @@ import { InvalidArgument, UnknownCheckpoint } from '../services/errors.js';
 import { InvalidCheckpointName } from '../services/checkpoint-registry.js';
 import { PathMissing, PathNotAllowed } from '../services/path-guard.js';
 import { CheckpointError } from '../engine/checkpoint/index.js';
+import { FileAccessError } from '../engine/fs/confined-files.js';
 import { WarehouseError } from '../warehouse/index.js';
 import { ProbeSetError } from '../engine/probes/index.js';
 import { ProbeSetChanged, UnknownProbeSet } from '../services/probe-set-registry.js';
@@ -25,6 +26,12 @@ export function toClientError(err: unknown): GraphQLError {
   if (err instanceof ProbeSetChanged) return new ClientError('PROBE_SET_CHANGED', err.message, { id: err.probeSetId });
   if (err instanceof ProbeSetError) return new ClientError('PROBE_SET_INVALID', err.message, { reason: err.code });
   if (err instanceof AnalysisInputError) return new BadUserInputError(err.message);
+  if (err instanceof FileAccessError) {
+    // a file inside a registered folder: the folder passed the allow-list, this file did not
+    if (err.reason === 'OUTSIDE_ROOTS') return new ClientError('PATH_NOT_ALLOWED', err.message, { reason: err.reason });
+    if (err.reason === 'MISSING') return new ClientError('NOT_FOUND', err.message, { reason: err.reason });
+    return new ClientError('BAD_USER_INPUT', err.message, { reason: err.reason });
+  }
   if (err instanceof WarehouseError) {
     if (err.code === 'SQL_REFUSED' || err.code === 'SQL_TIMEOUT' || err.code === 'SQL_ERROR') return new ClientError(err.code, err.message);
   }
