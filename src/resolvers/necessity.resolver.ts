@@ -6,7 +6,7 @@ import type { ResolvedVariant } from '../services/variant-service.js';
 import type { RequestContext } from './context.js';
 import { translating } from './translate-error.js';
 import { idArg, waitSecondsArg } from './validate-args.js';
-import { checkAnalysisOptions, checkFrozen, checkLayerCuts } from './validate-inputs.js';
+import { checkAnalysisOptions, checkFrozen, checkLayerCuts, layerCutsWithin } from './validate-inputs.js';
 import { scoreGrid } from './score-grid.js';
 import { toConditionScores } from './variant.mapping.js';
 
@@ -44,7 +44,7 @@ export class NecessityResolver {
       const service = ctx.services.variants;
       const inV = await service.resolve({ model: sft });
       const rlV = await service.resolve({ model: rl });
-      const [a, b] = layerCuts ?? defaultLayerCuts(inV.numLayers);
+      const [a, b] = layerCuts ? layerCutsWithin('layerCuts', layerCuts, inV.numLayers) : defaultLayerCuts(inV.numLayers);
       const ranges = { early: [0, a], middle: [a, b], late: [b, inV.numLayers] } as const;
       const entries: Entry[] = [{ variant: inV, kind: 'in', region: null }, { variant: rlV, kind: 'rl', region: null }];
       for (const id of frozen) entries.push({ variant: await service.resolve({ model: id }), kind: 'frozen', region: null });

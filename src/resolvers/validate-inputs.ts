@@ -7,6 +7,7 @@ import type { AnalysisOptions } from '../schema/analysis.input.js';
 import type { CharacterizationOptions } from '../schema/characterization.input.js';
 import type { VariantRecipeInput } from '../schema/variant.input.js';
 import { BadUserInputError } from '../schema/errors.js';
+import { validateLayerCuts } from '../engine/layout.js';
 import { MAX_TOP_K } from '../services/characterization-service.js';
 import { idArg, intArg, jsonArg, listArg, textArg, TEXT, type IntRange } from './validate-args.js';
 
@@ -34,6 +35,15 @@ export function checkLayerCuts(argument: string, cuts: readonly number[] | null 
   if (cuts.length !== 2) throw new BadUserInputError(`'${argument}' must have exactly 2 entries [a, b], got ${cuts.length}`, argument, { length: 2 });
   listArg(argument, cuts, 2, (name, v) => intArg(name, v, { min: 0, max: ANALYSIS_BOUNDS.layer.max }));
   if (cuts[0]! > cuts[1]!) throw new BadUserInputError(`'${argument}' must satisfy a <= b, got [${cuts[0]}, ${cuts[1]}]`, argument, { order: 'a <= b' });
+}
+
+/** Cuts that fit a model of `numLayers` LLM layers, refused under the caller's argument name rather than a derived recipe's. */
+export function layerCutsWithin(argument: string, cuts: readonly number[], numLayers: number): [number, number] {
+  try {
+    return validateLayerCuts(cuts, numLayers);
+  } catch (err) {
+    throw new BadUserInputError((err as Error).message.replace(`'layerCuts'`, `'${argument}'`), argument, { min: 0, max: numLayers, length: 2 });
+  }
 }
 
 export function checkAnalysisOptions(argument: string, options: AnalysisOptions | null | undefined): void {

@@ -5,12 +5,16 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { writeTinyTrio } from '../../src/engine/fixtures/index.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 
 let t: TestApp;
 
 beforeAll(async () => {
   t = await createTestApp();
+  // the engine can run the tiny trio (not the planted one), so a necessity table resolves its models
+  await writeTinyTrio(join(t.dir, 'models', 'tiny'), { numLayers: 4 });
+  for (const role of ['sft', 'rl']) expect((await t.execute(`mutation { registerCheckpoint(path: "tiny/${role}") { id } }`)).errors).toBeUndefined();
 });
 
 afterAll(async () => {
@@ -58,6 +62,12 @@ describe('argument mistakes are BAD_USER_INPUT', () => {
   test('an out-of-range option names its path inside the input object', async () => {
     const e = await refusal(`{ localization(model: "m", probeSet: "p", method: ZERO_ABLATION, options: { layers: [1, 0] }, waitSeconds: 0) { status } }`);
     expect(e.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'options.layers[1]', allowed: { min: 1, max: 9999 } });
+  });
+
+  test("necessity's layerCuts beyond the model are refused as layerCuts, not as a derived recipe", async () => {
+    const e = await refusal(`{ necessity(rl: "tiny/rl", sft: "tiny/sft", frozen: [], probeSet: "p", layerCuts: [1, 9999], waitSeconds: 0) { status } }`);
+    expect(e.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'layerCuts' });
+    expect(e.message).toMatch(/^'layerCuts' \[1, 9999\] must be integers with 0 <= a <= b <= 4 /);
   });
 
   test('layerCuts must be two ordered cuts', async () => {
