@@ -2,6 +2,7 @@ import { AnalysisStore } from './AnalysisStore.js';
 import { applyMigrations } from './applyMigrations.js';
 import { CheckpointStore, type FingerprintCache } from './CheckpointStore.js';
 import { openDatabase, type DbConnection, type DbInstance } from './duckdbBinding.js';
+import { analysisDoneMessage, characterizationDoneMessage } from './doneMessage.js';
 import { FinishedResults, type FinishedPart, type FinishedEntry } from './FinishedResults.js';
 import { inTransaction } from './inTransaction.js';
 import { ProbeSetStore } from './ProbeSetStore.js';
@@ -221,7 +222,7 @@ export class Warehouse {
    */
   async completeRun(id: string, result: CharacterizationRows): Promise<void> {
     this.assertWritable('completeRun');
-    return this.#completeWith(id, (connection) => this.#stats.append(connection, id, result));
+    return this.#completeWith(id, characterizationDoneMessage(result), (connection) => this.#stats.append(connection, id, result));
   }
 
   /**
@@ -232,15 +233,15 @@ export class Warehouse {
    */
   async completeAnalysisRun(id: string, result: AnalysisRows): Promise<void> {
     this.assertWritable('completeAnalysisRun');
-    return this.#completeWith(id, (connection) => this.#analysis.append(connection, id, result));
+    return this.#completeWith(id, analysisDoneMessage(result), (connection) => this.#analysis.append(connection, id, result));
   }
 
-  async #completeWith(id: string, store: (connection: DbConnection) => Promise<void>): Promise<void> {
+  async #completeWith(id: string, message: string, store: (connection: DbConnection) => Promise<void>): Promise<void> {
     try {
       await this.#withDedicatedConnection((connection) =>
         inTransaction(connection, async () => {
           // first, so a run that is not active is refused before any row is written
-          await this.#runs.markDone(connection, id);
+          await this.#runs.markDone(connection, id, message);
           await store(connection);
         }),
       );
