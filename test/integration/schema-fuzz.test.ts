@@ -167,7 +167,7 @@ function call(field: GraphQLField<unknown, unknown>, args: Record<string, unknow
   return parts.length ? `${field.name}(${parts.join(', ')})` : field.name;
 }
 
-/** One request per bad value of each argument, wrapping `inner` fields in a parent called with valid arguments. */
+/** One request per bad value of each argument of `root`, or of `child` (a field of what `root` returns, reached through `root` called with valid arguments). */
 function casesFor(op: 'query' | 'mutation', root: GraphQLField<unknown, unknown>, child?: GraphQLField<unknown, unknown>): Case[] {
   const target = child ?? root;
   const cases: Case[] = [];
