@@ -22,6 +22,8 @@ export interface AnalysisCliOptions {
   maxNewTokens?: number;
   batchSize?: number;
   json?: boolean;
+  /** --skip-invalid-examples: a probe set registered from a path leaves out examples with unusable images */
+  skipInvalidExamples?: boolean;
 }
 
 /** Opens the app with the given paths allowed (a terminal user may read what they can read). */
@@ -42,11 +44,25 @@ export async function modelId(app: App, value: string): Promise<string> {
   return (await app.services.registry.register(resolve(value))).id;
 }
 
-/** A registered probe set id, or a folder / .jsonl file registered on the fly. */
-export async function probeSetId(app: App, value: string): Promise<string> {
+/** How many left-out examples the CLI names before summarising the rest. */
+const SKIPPED_SHOWN = 10;
+
+/**
+ * A registered probe set id, or a folder / .jsonl file registered on the fly
+ * (with `skipInvalidExamples`, without the examples whose images cannot be
+ * used; they are named on stderr, so --json output stays one document).
+ */
+export async function probeSetId(app: App, value: string, options: { skipInvalidExamples?: boolean } = {}): Promise<string> {
   const [row] = await app.services.warehouse.getProbeSets([value]);
   if (row) return row.id;
-  return (await app.services.probeSets.register(resolve(value))).id;
+  const registered = await app.services.probeSets.register(resolve(value), undefined, { skipInvalidExamples: options.skipInvalidExamples ?? false });
+  const skipped = registered.skipped;
+  if (skipped.length > 0) {
+    const named = skipped.slice(0, SKIPPED_SHOWN).map((s) => `  ${s.id}: ${s.reason}`);
+    if (skipped.length > SKIPPED_SHOWN) named.push(`  ... and ${skipped.length - SKIPPED_SHOWN} more (all in probe_sets.skipped_examples)`);
+    process.stderr.write(`frankenscope: probe set '${registered.id}' registered with ${registered.nExamples} examples, without ${skipped.length} whose images cannot be used:\n${named.join('\n')}\n`);
+  }
+  return registered.id;
 }
 
 export function requestOptions(o: AnalysisCliOptions): AnalysisRequestOptions {

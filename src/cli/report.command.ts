@@ -16,6 +16,8 @@ export interface ReportCliOptions {
   maxExamples?: number;
   maxNewTokens?: number;
   out: string;
+  /** --skip-invalid-examples, for --probes and --pairs given as paths */
+  skipInvalidExamples?: boolean;
 }
 
 export async function reportCommand(config: AppConfig, o: ReportCliOptions): Promise<void> {
@@ -31,8 +33,8 @@ export async function reportCommand(config: AppConfig, o: ReportCliOptions): Pro
       base: await modelId(app, o.base),
       sft: await modelId(app, o.sft),
       rl: await modelId(app, o.rl),
-      probes: await probeSetId(app, o.probes),
-      pairs: o.pairs ? await probeSetId(app, o.pairs) : undefined,
+      probes: await probeSetId(app, o.probes, o),
+      pairs: o.pairs ? await probeSetId(app, o.pairs, o) : undefined,
       frozen: await Promise.all(frozen.map((f) => modelId(app, f))),
       layerCuts: o.layerCuts,
       maxExamples: o.maxExamples,

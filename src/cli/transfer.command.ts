@@ -20,7 +20,7 @@ export async function transferCommand(config: AppConfig, opts: TransferCliOption
   try {
     const sft = await modelId(app, opts.sft);
     const rl = await modelId(app, opts.rl);
-    const probes = await probeSetId(app, opts.probes);
+    const probes = await probeSetId(app, opts.probes, opts);
     const variants = await app.services.variants.referenceVariants(sft, rl, opts.layerCuts);
     const jobs = await startGrid(app.services.variants, variants.map((variant) => ({ variant })), probes, requestOptions(opts));
     const tty = process.stderr.isTTY && !opts.json;

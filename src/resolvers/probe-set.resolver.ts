@@ -3,11 +3,22 @@ import { ProbeExample, ProbeSet } from '../schema/probe-set.type.js';
 import type { ProbeSetRow } from '../warehouse/index.js';
 import type { RequestContext } from './context.js';
 import { translating } from './translate-error.js';
-import { intArg, textArg, TEXT } from './validate-args.js';
+import { boolArg, intArg, textArg, TEXT } from './validate-args.js';
 import { PAGE } from './validate-inputs.js';
 
 function toProbeSet(row: ProbeSetRow): ProbeSet & { fingerprint: string } {
-  return { id: row.id, name: row.name, format: row.format, path: row.root, fingerprint: row.fingerprint, exampleCount: row.nExamples, tasks: [], splits: [] };
+  return {
+    id: row.id,
+    name: row.name,
+    format: row.format,
+    path: row.root,
+    fingerprint: row.fingerprint,
+    exampleCount: row.nExamples,
+    skipped: row.skipped,
+    skippedCount: row.skipped.length,
+    tasks: [],
+    splits: [],
+  };
 }
 
 @Resolver(() => ProbeSet)
@@ -18,16 +29,24 @@ export class ProbeSetResolver {
   }
 
   @Mutation(() => ProbeSet, {
-    description: 'Reads and validates a probe set (the reference pair format, or frankenscope JSONL; see docs/probe-sets.md) inside an allowed root and registers it; a bad file stores nothing.',
+    description: 'Reads and validates a probe set (the reference pair format, or frankenscope JSONL; see docs/probe-sets.md) inside an allowed root and registers it; a bad file stores nothing unless skipInvalidExamples leaves its examples out.',
   })
   registerProbeSet(
     @Arg('path', () => String, { description: 'folder or .jsonl file, absolute or relative to a model root' }) path: string,
     @Arg('name', () => String, { nullable: true, description: 'id to register under (default: the path relative to its root)' }) name: string | null,
+    @Arg('skipInvalidExamples', () => Boolean, {
+      nullable: true,
+      defaultValue: false,
+      description:
+        'true: register without the examples whose image (target or source) is missing or does not decode, listed in the set\'s skipped; any other problem still refuses the set. false (default): such an image refuses the whole set (BAD_IMAGE / MISSING_IMAGE)',
+    })
+    skipInvalidExamples: boolean | null,
     @Ctx() ctx: RequestContext,
   ): Promise<ProbeSet> {
     textArg('path', path, { maxLength: TEXT.path });
     textArg('name', name, { maxLength: TEXT.id });
-    return translating(async () => toProbeSet(await ctx.services.probeSets.register(path, name)));
+    const skip = boolArg('skipInvalidExamples', skipInvalidExamples, false);
+    return translating(async () => toProbeSet(await ctx.services.probeSets.register(path, name, { skipInvalidExamples: skip })));
   }
 
   @FieldResolver(() => [String], { description: 'tasks present, sorted' })

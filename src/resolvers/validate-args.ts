@@ -54,6 +54,16 @@ export function floatArg(argument: string, value: number | null | undefined, ran
   return v;
 }
 
+/**
+ * A Boolean argument; null or undefined takes `fallback`, so an explicit
+ * null means the documented default rather than a third state.
+ */
+export function boolArg(argument: string, value: boolean | null | undefined, fallback: boolean): boolean {
+  const v = value ?? fallback;
+  if (typeof v !== 'boolean') throw bad(argument, `must be true or false, got a ${typeof v}`, { type: 'Boolean' });
+  return v;
+}
+
 export interface TextRule {
   maxLength: number;
   /** an empty string means something (e.g. "no filter") */

@@ -25,6 +25,18 @@ export class ProbeExample {
   description!: string | null;
 }
 
+@ObjectType({ description: 'An example of the probe files that a set was registered without (registerProbeSet with skipInvalidExamples).' })
+export class SkippedExample {
+  @Field(() => ID, { description: 'the example id in the probe file' })
+  id!: string;
+
+  @Field(() => String, { description: "'BAD_IMAGE' (an image that does not decode) or 'MISSING_IMAGE'" })
+  code!: string;
+
+  @Field(() => String, { description: 'which image field and file (relative to the set) and what is wrong with it' })
+  reason!: string;
+}
+
 @ObjectType({ description: 'A registered probe set (reference pair format or frankenscope JSONL).' })
 export class ProbeSet {
   @Field(() => ID)
@@ -39,11 +51,17 @@ export class ProbeSet {
   @Field(() => String)
   path!: string;
 
-  @Field(() => String, { description: 'sha256 over canonical examples and image bytes' })
+  @Field(() => String, { description: 'sha256 over canonical examples and image bytes (and the ids of skipped examples)' })
   fingerprint!: string;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'examples registered (skipped ones not counted)' })
   exampleCount!: number;
+
+  @Field(() => [SkippedExample], { description: 'examples of the files left out at registration because an image could not be used, by id; empty for a complete set' })
+  skipped!: SkippedExample[];
+
+  @Field(() => Int, { description: 'how many examples were left out (the length of skipped)' })
+  skippedCount!: number;
 
   @Field(() => [String])
   tasks!: string[];

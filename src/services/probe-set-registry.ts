@@ -1,10 +1,11 @@
 /**
  * Registering probe sets: path allow-list, all-or-nothing validation by the
- * engine's reader, content fingerprint, and the rows the warehouse keeps.
+ * engine's reader (or, on request, leaving out the examples whose images
+ * cannot be used), content fingerprint, and the rows the warehouse keeps.
  */
 import { basename, dirname, relative, resolve } from 'node:path';
-import { loadProbeSet } from '../engine/probes/index.js';
-import type { ProbeSet } from '../engine/probes/types.js';
+import { loadProbeSet, ProbeSetError, SKIPPABLE_PROBLEMS } from '../engine/probes/index.js';
+import type { ProbeSet, SkippedExample } from '../engine/probes/types.js';
 import type { ProbeSetRow, Warehouse } from '../warehouse/index.js';
 import { InvalidArgument } from './errors.js';
 import { resolveAllowedPath } from './path-guard.js';
@@ -27,16 +28,32 @@ export class UnknownProbeSet extends Error {
   }
 }
 
+export interface RegisterProbeSetOptions {
+  /**
+   * leave out the examples whose image is missing or does not decode instead
+   * of refusing the set; the row lists them (`skipped`) and its fingerprint
+   * differs from the complete set's [false]
+   */
+  skipInvalidExamples?: boolean;
+}
+
 export class ProbeSetRegistry {
   constructor(private readonly warehouse: Warehouse, private readonly roots: readonly string[]) {}
 
   /** Reads, validates and stores a probe set under `name` (default: its path relative to the root). */
-  async register(path: string, name?: string | null): Promise<ProbeSetRow> {
+  async register(path: string, name?: string | null, options: RegisterProbeSetOptions = {}): Promise<ProbeSetRow> {
     const { real, root } = await resolveAllowedPath(path, this.roots);
     const id = name ?? defaultId((relative(root, real) || basename(real)).replace(/\.jsonl$/, ''));
     if (!ID_PATTERN.test(id)) throw new InvalidArgument('name', `probe set name '${id}' is invalid: use 1-128 letters, digits, '.', '_', '-' or '/', starting with a letter or digit`);
     // decoding every image now means a bad file is refused before anything is stored, not at each analysis
-    const set = await loadProbeSet(real, { name: id, roots: this.roots, decodeImages: true });
+    const skipInvalidExamples = options.skipInvalidExamples ?? false;
+    const set = await loadProbeSet(real, { name: id, roots: this.roots, decodeImages: true, skipInvalidExamples }).catch((error: unknown) => {
+      // a published set with one damaged file is still usable; say how, rather than leave the researcher stuck
+      if (!skipInvalidExamples && error instanceof ProbeSetError && (SKIPPABLE_PROBLEMS as readonly string[]).includes(error.code)) {
+        error.message += '; to register the set without the examples whose images cannot be used, pass skipInvalidExamples: true (--skip-invalid-examples on the command line)';
+      }
+      throw error;
+    });
     await this.warehouse.upsertProbeSet({
       id,
       name: id,
@@ -55,6 +72,7 @@ export class ProbeSetRegistry {
         tags: e.tags,
         meta: e.meta,
       })),
+      skipped: set.skipped,
     });
     const [row] = await this.warehouse.getProbeSets([id]);
     return row!;
@@ -66,7 +84,9 @@ export class ProbeSetRegistry {
     if (!row) throw new UnknownProbeSet(id);
     // the set's own folder was checked at registration (demo sets are registered outside the configured roots)
     const own = row.root.endsWith('.jsonl') ? dirname(row.root) : row.root;
-    const set = await loadProbeSet(row.root, { format: row.format, name: row.name, roots: [...this.roots, own] });
+    // the examples left out at registration stay out, unread, so a set registered without them keeps its fingerprint
+    const skipped = row.skipped as SkippedExample[];
+    const set = await loadProbeSet(row.root, { format: row.format, name: row.name, roots: [...this.roots, own], skipped });
     if (set.fingerprint !== row.fingerprint) throw new ProbeSetChanged(id);
     return { row, set };
   }

@@ -1,5 +1,6 @@
 import { SCHEMA_V1 } from './schemaV1.js';
 import { SCHEMA_V2 } from './schemaV2.js';
+import { SCHEMA_V3 } from './schemaV3.js';
 
 /** One schema step, applied once in its own transaction and recorded in `schema_migrations`. */
 export interface Migration {
@@ -12,6 +13,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'checkpoints, runs, characterization', statements: SCHEMA_V1 },
   { version: 2, name: 'probe sets, examples, layer effects, example results', statements: SCHEMA_V2 },
+  { version: 3, name: 'probe sets record the examples left out', statements: SCHEMA_V3 },
 ];
 
 /** The schema version this code writes and reads. */

@@ -154,6 +154,17 @@ export interface ProbeSetRow {
   nExamples: number;
   /** when first registered */
   registeredAt: Date;
+  /** examples of the files left out at registration (an unusable image), by id; [] for a complete set */
+  skipped: SkippedExampleRow[];
+}
+
+/** An example a probe set was registered without (column `probe_sets.skipped_examples`). */
+export interface SkippedExampleRow {
+  id: string;
+  /** 'BAD_IMAGE' or 'MISSING_IMAGE' */
+  code: string;
+  /** which image and what is wrong with it */
+  reason: string;
 }
 
 /** One example as the engine's probe reader yields it (images, answers and meta are stored as JSON). */
@@ -178,6 +189,8 @@ export interface NewProbeSet {
   root: string;
   fingerprint: string;
   examples: readonly NewProbeExample[];
+  /** examples left out of the files (their ids are part of the fingerprint); default none */
+  skipped?: readonly SkippedExampleRow[];
   /** default now; a re-registration keeps the first */
   registeredAt?: Date;
 }

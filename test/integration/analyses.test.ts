@@ -1,12 +1,16 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ApolloServer } from '@apollo/server';
+import type { GraphQLFormattedError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { InputBuilder } from '../../src/engine/analyses/prepare.js';
 import { writeTinyTrio } from '../../src/engine/fixtures/index.js';
 import { TextTokenizer } from '../../src/engine/model/tokenizer.js';
 import { CheckpointWeights } from '../../src/engine/runtime/weights.js';
 import { HookedRunner } from '../../src/engine/runtime/runner.js';
+import { buildAppSchema } from '../../src/resolvers/build-schema.js';
+import { createRequestContext, type RequestContext } from '../../src/resolvers/context.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 import { writeCountingPairs, writeJsonlProbes } from '../helpers/probe-fixtures.js';
 
@@ -196,20 +200,65 @@ describe('bad analysis requests', () => {
 });
 
 const REFERENCE = new URL('../../../shared/datasets/vision_functionality/', import.meta.url).pathname;
+/** The one damaged file of the published set: cut off at 262144 bytes, no JPEG end marker. */
+const TRUNCATED = 'recognition/images/recognition_000058_t.jpg';
 
 describe('the published reference probe set', () => {
-  test.skipIf(!existsSync(REFERENCE))('registers over GraphQL with its 400 pairs in 4 tasks (skipped when ../shared/datasets is absent)', async () => {
+  test.skipIf(!existsSync(REFERENCE))('registers over GraphQL without its one truncated image: 399 pairs in 4 tasks, the left-out pair named, and analyses run on it (skipped when ../shared/datasets is absent)', async () => {
     const { createApp } = await import('../../src/app.js');
-    const app = await createApp({ ...t.config, warehousePath: join(t.dir, 'ref.duckdb'), modelRoots: [REFERENCE] }, { registerDemo: false });
+    const app = await createApp({ ...t.config, warehousePath: join(t.dir, 'ref.duckdb'), modelRoots: [REFERENCE, join(t.dir, 'models')] }, { registerDemo: false });
+    const apollo = new ApolloServer<RequestContext>({ schema: await buildAppSchema(), includeStacktraceInErrorResponses: false });
+    await apollo.start();
+    const execute = async (query: string, variables?: Record<string, unknown>): Promise<{ data?: any; errors?: readonly GraphQLFormattedError[] }> => {
+      const response = await apollo.executeOperation({ query, variables }, { contextValue: createRequestContext(app.services) });
+      if (response.body.kind !== 'single') throw new Error('unexpected incremental response');
+      return response.body.singleResult as never;
+    };
+    const stored = async () => (await app.services.warehouse.readOnlySql('SELECT (SELECT count(*) FROM probe_sets), (SELECT count(*) FROM examples)')).rows[0];
     try {
-      const row = await app.services.probeSets.register(REFERENCE, 'reference/vision');
-      expect(row.nExamples).toBe(400);
-      const facets = await app.services.warehouse.probeSetFacets(row.fingerprint);
-      expect(facets.tasks).toEqual(['counting', 'grounding', 'ocr', 'recognition']);
+      // by default the damaged file refuses the whole set, naming the file and the example, and stores nothing
+      const refused = await execute('mutation($p: String!) { registerProbeSet(path: $p, name: "reference/vision") { id } }', { p: REFERENCE });
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'PROBE_SET_INVALID', reason: 'BAD_IMAGE' });
+      expect(refused.errors![0]!.message).toContain(`'${TRUNCATED}'`);
+      expect(refused.errors![0]!.message).toContain("(example 'recognition_000058')");
+      expect(refused.errors![0]!.message).toContain('skipInvalidExamples');
+      expect(await stored()).toEqual([0, 0]);
+
+      const r = await execute(
+        'mutation($p: String!) { registerProbeSet(path: $p, name: "reference/vision", skipInvalidExamples: true) { id exampleCount skippedCount skipped { id code reason } tasks splits fingerprint } }',
+        { p: REFERENCE },
+      );
+      expect(r.errors).toBeUndefined();
+      const set = r.data.registerProbeSet;
+      expect(set).toMatchObject({ id: 'reference/vision', exampleCount: 399, skippedCount: 1, tasks: ['counting', 'grounding', 'ocr', 'recognition'], splits: ['pairs'] });
+      expect(set.skipped).toEqual([{ id: 'recognition_000058', code: 'BAD_IMAGE', reason: expect.stringContaining(`'target_image' = '${TRUNCATED}' is not a PNG or JPEG image that decodes`) }]);
+      const perTask = await app.services.warehouse.readOnlySql(
+        `SELECT e.task, count(*) FROM examples e JOIN probe_sets p ON p.fingerprint = e.probe_set_fingerprint WHERE p.id = 'reference/vision' GROUP BY 1 ORDER BY 1`,
+      );
+      expect(perTask.rows).toEqual([['counting', 100], ['grounding', 100], ['ocr', 100], ['recognition', 99]]);
       const [ocr] = await app.services.warehouse.examples('reference/vision', { task: 'ocr', first: 1 });
       expect(ocr!.answers).toEqual({ target: 'backpropagation', source: 'singular' });
+      const listed = await execute('{ probeSets { id skippedCount skipped { id } } }');
+      expect(listed.data.probeSets).toEqual([{ id: 'reference/vision', skippedCount: 1, skipped: [{ id: 'recognition_000058' }] }]);
+
+      // an analysis loads the set as registered (same fingerprint, the pair still left out) and keys its run on that fingerprint
+      expect((await execute('mutation($p: String!) { registerCheckpoint(path: $p) { id } }', { p: join(t.dir, 'models', 'tiny', 'sft') })).errors).toBeUndefined();
+      const loaded = await app.services.probeSets.load('reference/vision');
+      expect(loaded.set.fingerprint).toBe(set.fingerprint);
+      expect(loaded.set.examples).toHaveLength(399);
+      const swap = await execute(
+        `{ localization(model: "tiny/sft", probeSet: "reference/vision", method: VISUAL_TOKEN_SWAP, options: { tasks: ["recognition"], maxExamples: 3, layers: [1, 6, ${N_LAYERS}], scoring: TEACHER_FORCED }, waitSeconds: 120) { status run { id error } layers { index task metric n } } }`,
+      );
+      expect(swap.errors).toBeUndefined();
+      expect(swap.data.localization.run.error).toBeNull();
+      expect(swap.data.localization.status).toBe('DONE');
+      const change = (swap.data.localization.layers as Effect[]).filter((l) => l.metric === 'change_rate' && l.task === 'recognition');
+      expect(change.map((l) => [l.index, l.n])).toEqual([[1, 3], [6, 3], [N_LAYERS, 3]]);
+      const inputs = await app.services.warehouse.readOnlySql(`SELECT inputs FROM runs WHERE id = '${swap.data.localization.run.id}'`);
+      expect(JSON.parse(inputs.rows[0]![0] as string)).toContainEqual({ role: 'probeSet', id: 'reference/vision', fingerprint: set.fingerprint });
     } finally {
+      await apollo.stop();
       await app.close();
     }
-  });
+  }, 180_000);
 });

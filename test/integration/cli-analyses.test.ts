@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -68,6 +68,22 @@ describe('frankenscope localize', () => {
     const again = JSON.parse((await cli(['localize', '--model', join(dir, 'model'), '--probes', join(dir, 'pairs'), '--method', 'swap', '--layers', '1,12', '--max-new-tokens', '3', '--json'])).stdout);
     expect(again.cached).toBe(true);
     expect(again.runId).toBe(out.runId);
+  }, 120_000);
+
+  test('--skip-invalid-examples registers a probe folder without its pair with a junk image, naming it on stderr; without it the set is refused', async () => {
+    const junk = join(dir, 'pairs-junk');
+    await writeCountingPairs(junk, 3);
+    await writeFile(join(junk, 'counting', 'images', 'c1_s.png'), 'junk bytes, not a PNG');
+    const args = ['localize', '--model', join(dir, 'model'), '--probes', junk, '--method', 'swap', '--layers', '1', '--max-new-tokens', '2', '--json'];
+    const refused = await cli(args).catch((err) => err);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("(example 'counting_000001'): 'source_image' = 'counting/images/c1_s.png' is not a PNG or JPEG image");
+    expect(refused.stderr).toContain('--skip-invalid-examples');
+
+    const { stdout, stderr } = await cli([...args, '--skip-invalid-examples']);
+    expect(stderr).toContain("registered with 2 examples, without 1 whose images cannot be used:\n  counting_000001: 'source_image' = 'counting/images/c1_s.png'");
+    const change = JSON.parse(stdout).layers.filter((l: { metric: string; task: string }) => l.metric === 'change_rate' && l.task === 'all');
+    expect(change.map((l: { layerIndex: number; n: number }) => [l.layerIndex, l.n])).toEqual([[1, 2]]);
   }, 120_000);
 
   test('an unknown method is refused', async () => {

@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { loadProbeSet, ProbeSetError, type ProbeSet } from '../../src/engine/probes/index.js';
 import { WarehouseError, type NewProbeSet, type Warehouse } from '../../src/warehouse/index.js';
 import { withTempDir, writeJsonlSet, writeReferenceRoot } from '../unit/probes-fixtures.js';
-import { withWarehouse } from './warehouse-fixtures.js';
+import { openDatabase } from '../../src/warehouse/duckdbBinding.js';
+import { SCHEMA_V1 } from '../../src/warehouse/schemaV1.js';
+import { SCHEMA_V2 } from '../../src/warehouse/schemaV2.js';
+import { withFileWarehouse, withWarehouse } from './warehouse-fixtures.js';
 
 async function counts(w: Warehouse): Promise<[unknown, unknown]> {
   const answer = await w.readOnlySql('SELECT (SELECT count(*) FROM probe_sets), (SELECT count(*) FROM examples)');
@@ -126,6 +129,64 @@ describe('probe sets in the warehouse', () => {
         expect(await counts(w)).toEqual([0, 0]);
       }),
     ));
+});
+
+describe('probe sets registered without some examples', () => {
+  it('the skipped list is stored with the set (sorted by id) and read back; a complete set reads []', () =>
+    withTempDir((dir) =>
+      withWarehouse(async (w) => {
+        const set = await loadProbeSet(writeJsonlSet(dir));
+        const kept = set.examples[0]!;
+        const skipped = [
+          { id: 'zz', code: 'MISSING_IMAGE', reason: "'image' = 'img/zz.png' does not exist" },
+          { id: 'aa', code: 'BAD_IMAGE', reason: "'image' = 'img/aa.png' is not a PNG or JPEG image that decodes" },
+        ];
+        await w.upsertProbeSet({ ...set, id: 'partial', fingerprint: 'partial-fp', examples: [kept], skipped });
+        await register(w, set, 'whole');
+        const [partial, whole] = await w.getProbeSets(['partial', 'whole']);
+        expect(partial).toMatchObject({ nExamples: 1, skipped: [skipped[1], skipped[0]] });
+        expect(whole!.skipped).toEqual([]);
+        expect((await w.listProbeSets()).map((s) => s.skipped.length)).toEqual([2, 0]);
+        const raw = await w.readOnlySql("SELECT skipped_examples FROM probe_sets WHERE id = 'partial'");
+        expect(raw.rows[0]![0]).toBe(JSON.stringify([skipped[1], skipped[0]].map(({ code, id, reason }) => ({ code, id, reason }))));
+      }),
+    ));
+
+  it('a skipped list that contradicts the examples is refused and nothing is stored', () =>
+    withTempDir((dir) =>
+      withWarehouse(async (w) => {
+        const set = await loadProbeSet(writeJsonlSet(dir));
+        const id = set.examples[0]!.id;
+        const entry = { id: 'x', code: 'BAD_IMAGE', reason: 'r' };
+        await expect(w.upsertProbeSet({ ...set, id: 'a', skipped: [{ ...entry, id }] })).rejects.toThrow(/both stored and listed as skipped/);
+        await expect(w.upsertProbeSet({ ...set, id: 'b', skipped: [entry, entry] })).rejects.toThrow(/listed as skipped twice/);
+        await expect(w.upsertProbeSet({ ...set, id: 'c', skipped: [{ id: 'x' } as never] })).rejects.toThrow(/'skipped\[0\]'/);
+        expect(await counts(w)).toEqual([0, 0]);
+      }),
+    ));
+});
+
+describe('migration 3', () => {
+  it('upgrades a version-2 file: its probe sets keep their rows and read an empty skipped list', () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'v2.duckdb');
+      const instance = await openDatabase(path, { readOnly: false });
+      const connection = await instance.connect(() => undefined);
+      await connection.run('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)');
+      for (const statement of [...SCHEMA_V1, ...SCHEMA_V2]) await connection.run(statement);
+      await connection.run("INSERT INTO schema_migrations VALUES (1, 'v1', now()::TIMESTAMP), (2, 'v2', now()::TIMESTAMP)");
+      await connection.run("INSERT INTO probe_sets VALUES ('old', 'old', 'jsonl', '/somewhere', 'fp', 4, now()::TIMESTAMP)");
+      connection.closeSync();
+      instance.closeSync();
+
+      await withFileWarehouse(path, async (w) => {
+        const ledger = await w.readOnlySql('SELECT version FROM schema_migrations ORDER BY version');
+        expect(ledger.rows.map((r) => r[0])).toEqual([1, 2, 3]);
+        expect(await w.getProbeSets(['old'])).toEqual([expect.objectContaining({ id: 'old', fingerprint: 'fp', nExamples: 4, skipped: [] })]);
+        const column = await w.readOnlySql("SELECT data_type, is_nullable FROM information_schema.columns WHERE table_name = 'probe_sets' AND column_name = 'skipped_examples'");
+        expect(column.rows).toEqual([['JSON', 'NO']]);
+      });
+    }));
 });
 
 function appendLine(root: string, line: string): void {

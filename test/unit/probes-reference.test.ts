@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, test } from 'vitest';
-import { loadProbeSet, REFERENCE_SPLIT } from '../../src/engine/probes/index.js';
+import { loadProbeSet, ProbeSetError, REFERENCE_SPLIT } from '../../src/engine/probes/index.js';
 import { writeReferenceRoot, withTempDir } from './probes-fixtures.js';
 
 const DATASET = '/work/shared/datasets/vision_functionality';
@@ -60,6 +60,20 @@ describe('the published vision_functionality pairs', () => {
     const r1 = byId.get('recognition_000001')!;
     const bytes = readFileSync(join(DATASET, 'recognition', rawLines('recognition')[1]!.source_image));
     expect(r1.images.source!.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+  });
+
+  // the published set ships recognition_000058_t.jpg cut off at 262144 bytes (no JPEG end marker)
+  test.skipIf(!present)(`decoding finds the one truncated image; skipInvalidExamples leaves its pair out (skipped: dataset folder absent: ${DATASET})`, async () => {
+    const recognition = join(DATASET, 'recognition');
+    const error = await loadProbeSet(recognition, { decodeImages: true }).catch((e: unknown) => e as ProbeSetError);
+    expect(error).toBeInstanceOf(ProbeSetError);
+    expect(error).toMatchObject({ code: 'BAD_IMAGE', exampleId: 'recognition_000058', line: 59 });
+    expect((error as ProbeSetError).message).toContain("'target_image' = 'images/recognition_000058_t.jpg'");
+
+    const set = await loadProbeSet(recognition, { decodeImages: true, skipInvalidExamples: true });
+    expect(set.examples).toHaveLength(99);
+    expect(set.examples.some((e) => e.id === 'recognition_000058')).toBe(false);
+    expect(set.skipped).toEqual([{ id: 'recognition_000058', code: 'BAD_IMAGE', reason: expect.stringContaining("'target_image' = 'images/recognition_000058_t.jpg' is not a PNG or JPEG image that decodes") }]);
   });
 
   test.skipIf(!present)(`a single task folder loads on its own (skipped: dataset folder absent: ${DATASET})`, async () => {

@@ -3,7 +3,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { FileAccessError, readConfinedFile, type AllowedRoots } from '../fs/confined-files.js';
 import { decodeImage, ImageError } from '../model/image.js';
 import { ProbeSetError, type ProbeSetErrorLocation } from './ProbeSetError.js';
-import type { ProbeImage } from './types.js';
+import type { ProbeImage, SkippableProblem } from './types.js';
 
 /** How many image files are read at once. */
 const CONCURRENCY = 16;
@@ -17,6 +17,19 @@ interface Pending {
 
 /** What reading one file gave: its digest, or why it failed. */
 type Outcome = { sha256: string } | { missing: string } | { undecodable: string } | { refused: FileAccessError };
+
+/** Why an example's images cannot be used: the first problem's code and every problem, in field order. */
+export interface ImageProblems {
+  code: SkippableProblem;
+  reasons: string[];
+}
+
+export interface HashAllOptions {
+  /** examples whose images are not read at all (left out when the set was registered) */
+  ignore?: ReadonlySet<string>;
+  /** a missing or undecodable image leaves its example out (reported) instead of refusing the set */
+  skipInvalid?: boolean;
+}
 
 /**
  * Collects the images a probe file refers to while its lines are checked,
@@ -57,11 +70,14 @@ export class ImageCatalog {
 
   /**
    * Reads every registered file once and fills in its sha256.
+   * @returns with `skipInvalid`, the examples (by id, in file order) whose images cannot be used; otherwise empty
    * @throws ProbeSetError MISSING_IMAGE (or BAD_IMAGE when decoding) naming the first reference, in file order, to a bad file
-   * @throws FileAccessError OUTSIDE_ROOTS when an image is a symlink leading out of the roots
+   * @throws FileAccessError OUTSIDE_ROOTS when an image is a symlink leading out of the roots, skipping or not
    */
-  async hashAll(): Promise<void> {
-    const unique = [...new Set(this.#pending.map((p) => p.absolute))];
+  async hashAll(options: HashAllOptions = {}): Promise<Map<string, ImageProblems>> {
+    const ignore = options.ignore ?? new Set<string>();
+    const pending = this.#pending.filter((p) => p.where.exampleId === undefined || !ignore.has(p.where.exampleId));
+    const unique = [...new Set(pending.map((p) => p.absolute))];
     const outcomes = new Map<string, Outcome>();
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -71,13 +87,24 @@ export class ImageCatalog {
       }
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, unique.length) }, worker));
-    for (const p of this.#pending) {
+    const problems = new Map<string, ImageProblems>();
+    for (const p of pending) {
       const outcome = outcomes.get(p.absolute)!;
+      // a symlink out of the roots is never an example to leave out: it refuses the set, skipping or not
       if ('refused' in outcome) throw outcome.refused;
-      if ('missing' in outcome) throw new ProbeSetError('MISSING_IMAGE', `'${p.field}' = '${p.image.path}' ${outcome.missing}`, p.where);
-      if ('undecodable' in outcome) throw new ProbeSetError('BAD_IMAGE', `'${p.field}' = '${p.image.path}' ${outcome.undecodable}`, p.where);
-      p.image.sha256 = outcome.sha256;
+      if ('sha256' in outcome) {
+        p.image.sha256 = outcome.sha256;
+        continue;
+      }
+      const [code, detail]: [SkippableProblem, string] = 'missing' in outcome ? ['MISSING_IMAGE', outcome.missing] : ['BAD_IMAGE', outcome.undecodable];
+      const reason = `'${p.field}' = '${p.image.path}' ${detail}`;
+      const id = p.where.exampleId;
+      if (!options.skipInvalid || id === undefined) throw new ProbeSetError(code, reason, p.where);
+      const known = problems.get(id);
+      if (known) known.reasons.push(reason);
+      else problems.set(id, { code, reasons: [reason] });
     }
+    return problems;
   }
 
   async #read(file: string): Promise<Outcome> {

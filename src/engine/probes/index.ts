@@ -10,6 +10,7 @@ export {
   PROBE_TASKS,
   REFERENCE_SPLIT,
   REFERENCE_TASKS,
+  SKIPPABLE_PROBLEMS,
   type BoundingBox,
   type ProbeAnswer,
   type ProbeExample,
@@ -17,4 +18,6 @@ export {
   type ProbeSet,
   type ProbeSetFormat,
   type ProbeTask,
+  type SkippableProblem,
+  type SkippedExample,
 } from './types.js';

@@ -6,7 +6,7 @@ import { ImageCatalog } from './images.js';
 import { JSONL_PROBES_FILE, readJsonlProbes } from './jsonl-format.js';
 import { ProbeSetError } from './ProbeSetError.js';
 import { REFERENCE_DATA_FILE, readReferenceFiles, referenceDataFile } from './reference-format.js';
-import type { LocatedExample, ProbeSet, ProbeSetFormat } from './types.js';
+import type { LocatedExample, ProbeExample, ProbeSet, ProbeSetFormat, SkippedExample } from './types.js';
 
 /** How to read a probe set. */
 export interface LoadProbeSetOptions {
@@ -18,10 +18,23 @@ export interface LoadProbeSetOptions {
   roots?: AllowedRoots;
   /** decode every image as the model will, refusing one that cannot be (BAD_IMAGE) [false: only hashed] */
   decodeImages?: boolean;
+  /**
+   * leave out the examples whose image (target or source) is missing or does
+   * not decode, listing them in `skipped`, instead of refusing the set; every
+   * other problem still refuses it [false]
+   */
+  skipInvalidExamples?: boolean;
+  /**
+   * examples left out when the set was registered: their images are not
+   * read, and they are listed in `skipped` as given when the file still
+   * holds them (so the fingerprint changes if it no longer does)
+   */
+  skipped?: readonly SkippedExample[];
 }
 
 /**
- * Loads and validates a probe set, all or nothing. `path` may be
+ * Loads and validates a probe set, all or nothing (but for the examples
+ * `skipInvalidExamples` or `skipped` leave out). `path` may be
  * - a reference root (subfolders, one per task, each with data.jsonl),
  * - a single reference task folder (holding data.jsonl) or that data.jsonl,
  * - a folder holding probes.jsonl, or any other .jsonl file of our format.
@@ -37,14 +50,29 @@ export async function loadProbeSet(path: string, options: LoadProbeSetOptions = 
       ? await readReferenceFiles(located.files, roots, catalog)
       : await readJsonlProbes(located.files[0]!, roots, catalog);
   checkIds(read, located.files, located.root);
-  await catalog.hashAll();
-  const examples = read.map((r) => r.example);
+  const before = new Map((options.skipped ?? []).map((s) => [s.id, s]));
+  const problems = await catalog.hashAll({ ignore: new Set(before.keys()), skipInvalid: options.skipInvalidExamples ?? false });
+  const skipped: SkippedExample[] = [];
+  const examples: ProbeExample[] = [];
+  for (const { example } of read) {
+    const earlier = before.get(example.id);
+    const problem = problems.get(example.id);
+    if (earlier) skipped.push({ id: earlier.id, code: earlier.code, reason: earlier.reason });
+    else if (problem) skipped.push({ id: example.id, code: problem.code, reason: problem.reasons.join('; ') });
+    else examples.push(example);
+  }
+  if (examples.length === 0) {
+    const first = skipped[0]!;
+    throw new ProbeSetError('EMPTY_SET', `no examples left: all ${skipped.length} have an image that cannot be used (first: '${first.id}': ${first.reason})`, { file: located.files[0] });
+  }
+  skipped.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return {
     format: located.format,
     root: located.root,
     name: options.name ?? basename(located.root),
-    fingerprint: probeSetFingerprint(examples),
+    fingerprint: probeSetFingerprint(examples, skipped.map((s) => s.id)),
     examples,
+    skipped,
   };
 }
 

@@ -54,6 +54,18 @@ export interface ProbeExample {
   meta: Record<string, unknown>;
 }
 
+/** The problems an example may be left out for (`skipInvalidExamples`); every other problem refuses the whole set. */
+export const SKIPPABLE_PROBLEMS = ['BAD_IMAGE', 'MISSING_IMAGE'] as const;
+export type SkippableProblem = (typeof SKIPPABLE_PROBLEMS)[number];
+
+/** An example of the file that is not in the set, and why. */
+export interface SkippedExample {
+  id: string;
+  code: SkippableProblem;
+  /** which image field and file (relative to the root) and what is wrong with it; never the file's bytes */
+  reason: string;
+}
+
 /** A loaded, validated probe set. */
 export interface ProbeSet {
   format: ProbeSetFormat;
@@ -63,6 +75,8 @@ export interface ProbeSet {
   /** sha256 (hex) of the content: examples and image bytes, not where they lie */
   fingerprint: string;
   examples: ProbeExample[];
+  /** examples of the file left out because an image could not be used, by id; empty for a complete set */
+  skipped: SkippedExample[];
 }
 
 /** The split given to every example of the reference format. */
