@@ -53,6 +53,11 @@ export interface AppConfig {
   limits: OperationLimits;
   /** NODE_ENV=production: no introspection, no schema details (field suggestions) in errors */
   production: boolean;
+  /**
+   * intra-op threads of the analysis workers (FRANKENSCOPE_ENGINE_THREADS); unset: every core for the
+   * CLI's own work, and one core less when serving, so requests keep a core while an analysis computes
+   */
+  engineThreads: number | undefined;
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -104,5 +109,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxCost: positiveInt(env, 'FRANKENSCOPE_MAX_COST', DEFAULT_OPERATION_LIMITS.maxCost),
     },
     production: env.NODE_ENV === 'production',
+    engineThreads: env.FRANKENSCOPE_ENGINE_THREADS ? positiveInt(env, 'FRANKENSCOPE_ENGINE_THREADS', 1) : undefined,
   };
 }

@@ -6,6 +6,7 @@ import 'reflect-metadata';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { availableParallelism } from 'node:os';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -17,6 +18,7 @@ import { createStaticSite } from './static-site.js';
 import { assertSafeBinding, createAccessGate, type AccessGate } from './http/access.js';
 import { sendJsonError } from './http/json-error.js';
 import { operationLimits, restoreLimitCode } from './http/operation-limits.js';
+import { formatError } from './resolvers/translate-error.js';
 import { documentOf, exceedsTokenLimit } from './http/token-limit.js';
 
 /** Where `npm run build:web` writes the dashboard. */
@@ -67,9 +69,14 @@ export interface ServerOptions {
  * Throws before opening anything when HOST is not a loopback address and no
  * FRANKENSCOPE_TOKEN is set (UnsafeBindingError).
  */
+/** Analysis threads while serving: every core but one, which stays with the requests. */
+function servingThreads(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
 export async function startServer(config: AppConfig, options: ServerOptions = {}): Promise<RunningServer> {
   assertSafeBinding(config);
-  const app = options.app ?? (await createApp(config));
+  const app = options.app ?? (await createApp({ ...config, engineThreads: config.engineThreads ?? servingThreads() }));
   try {
     return await serve(config, app, options.webRoot ?? DEFAULT_WEB_ROOT);
   } catch (err) {
@@ -89,7 +96,8 @@ async function serve(config: AppConfig, app: App, webRoot: string): Promise<Runn
     // explicit rather than Apollo's reading of NODE_ENV, so tests can set it per server
     introspection: !config.production,
     hideSchemaDetailsFromClientErrors: config.production,
-    formatError: restoreLimitCode,
+    // limit refusals keep their codes; anything that escaped translation is masked with an id the log shares
+    formatError: (formatted, error) => formatError(restoreLimitCode(formatted, error), error),
     validationRules: limits.validationRules,
     plugins: [...limits.plugins, ApolloServerPluginLandingPageDisabled(), ApolloServerPluginDrainHttpServer({ httpServer: http })],
   });

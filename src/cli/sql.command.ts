@@ -16,7 +16,8 @@ interface SqlAnswer {
 async function viaServer(config: AppConfig, query: string, maxRows?: number): Promise<SqlAnswer> {
   const response = await fetch(config.serverUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    // a server reachable beyond loopback requires the token; the same FRANKENSCOPE_TOKEN opens it from here
+    headers: { 'content-type': 'application/json', ...(config.token ? { authorization: `Bearer ${config.token}` } : {}) },
     body: JSON.stringify({
       query: 'query($q: String!, $n: Int) { sql(query: $q, maxRows: $n) { columns { name type } rows truncated } }',
       variables: { q: query, n: maxRows ?? null },

@@ -67,7 +67,9 @@ export async function chartsReady(page: Page): Promise<void> {
 }
 
 /** The rows of a chart's data table: column -> exact value (data-value), as the page holds them. */
-export function tableRows(page: Page, chartId: string): Promise<Record<string, string | null>[]> {
+export async function tableRows(page: Page, chartId: string): Promise<Record<string, string | null>[]> {
+  // a view marks its run DONE before it draws the results, so wait for the table itself
+  await page.waitForSelector(`[data-chart="${chartId}"] table[data-table]`, { state: 'attached', timeout: 30_000 });
   return page.$$eval(`[data-chart="${chartId}"] table[data-table] tr[data-row]`, (rows) =>
     rows.map((row) => Object.fromEntries([...row.querySelectorAll<HTMLElement>('td')].map((td) => [td.dataset.col!, td.dataset.value ?? null]))),
   );

@@ -64,9 +64,14 @@ describe('runs: caching, single flight, batching', () => {
     const bigCost = w.statementCount - n;
     expect(r.data.characterization.layers.length).toBe(16);
     expect(r.data.characterization.tensors.length).toBeGreaterThan(90);
-    // 16 layers x 2 phases, 4 groupings, ~100 tensors: batching keeps it to a handful more statements
-    expect(smallCost).toBeGreaterThan(0);
-    expect(bigCost - smallCost).toBeLessThanOrEqual(8);
+    // a finished run's status is served from memory; its 16 layers x 2 phases, 4 groupings and ~100 tensors
+    // load in a handful of batched statements once; a repeat reads less (only the tensor page goes back to the warehouse)
+    expect(smallCost).toBe(0);
+    expect(bigCost).toBeGreaterThan(0);
+    expect(bigCost).toBeLessThanOrEqual(8);
+    n = w.statementCount;
+    await t.execute(everything);
+    expect(w.statementCount - n).toBeLessThan(bigCost);
   });
 });
 

@@ -55,6 +55,18 @@ describe('frankenscope CLI', () => {
     } finally {
       await server.close();
     }
+    // a server that requires a token: the CLI sends the same FRANKENSCOPE_TOKEN as a Bearer header
+    const token = 'a-long-enough-test-token-1234';
+    const guarded = await startServer({ ...loadConfig({ ...env, FRANKENSCOPE_TOKEN: token }), port: 0 });
+    try {
+      const withToken = JSON.parse((await cli(['sql', query, '--json'], { FRANKENSCOPE_URL: guarded.url, FRANKENSCOPE_TOKEN: token })).stdout);
+      expect(withToken.rows).toEqual([[1]]);
+      const without = await cli(['sql', query], { FRANKENSCOPE_URL: guarded.url }).catch((e) => e);
+      expect(without.code).toBe(1);
+      expect(without.stderr).toMatch(/UNAUTHENTICATED/);
+    } finally {
+      await guarded.close();
+    }
   }, 120_000);
 
   test('bad arguments are explained', async () => {

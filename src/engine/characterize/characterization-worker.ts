@@ -29,18 +29,18 @@ export class CharacterizationWorker {
   private nextJobId = 1;
   private readonly pending = new Map<number, Pending>();
 
-  private constructor() {}
+  private constructor(private readonly threads: number | undefined) {}
 
-  /** Starts the worker thread and waits until its solver is ready. */
-  static async create(): Promise<CharacterizationWorker> {
-    const handle = new CharacterizationWorker();
+  /** Starts the worker thread (its solver with `threads` intra-op threads [2]) and waits until the solver is ready. */
+  static async create(options: { threads?: number } = {}): Promise<CharacterizationWorker> {
+    const handle = new CharacterizationWorker(options.threads);
     await handle.ensureStarted();
     return handle;
   }
 
   private ensureStarted(): Promise<void> {
     if (this.ready) return this.ready;
-    const worker = spawnTypeScriptWorker(new URL('./characterize.worker.ts', import.meta.url));
+    const worker = spawnTypeScriptWorker(new URL('./characterize.worker.ts', import.meta.url), { threads: this.threads });
     this.worker = worker;
     this.ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (m: WorkerReply | { type: 'ready' }) => {

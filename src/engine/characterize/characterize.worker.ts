@@ -3,14 +3,14 @@
  * server keeps answering while SVDs run. One spectral solver (and its ONNX
  * sessions) lives for the worker's whole life.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { Checkpoint } from '../checkpoint/index.js';
 import { SpectralSolver } from '../linalg/spectral-solver.js';
 import { CancelledError, characterize } from './characterize.js';
 import type { CharacterizeJob, WorkerReply, WorkerRequest } from './protocol.js';
 
 const port = parentPort!;
-const solver = await SpectralSolver.create({ threads: 2 });
+const solver = await SpectralSolver.create({ threads: (workerData as { threads?: number }).threads ?? 2 });
 let queue = Promise.resolve();
 const cancellers = new Map<number, AbortController>();
 
