@@ -5,11 +5,12 @@
  * data; tensors are read one at a time, by offset, on request.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, resolve, sep } from 'node:path';
+import { confinedFileExists, FileAccessError, hashConfinedFile, hashOpenFile, JsonSyntaxError, openConfined, parseJsonNamingPlace, readConfinedText, type AllowedRoots } from '../fs/confined-files.js';
 import { CheckpointError } from './CheckpointError.js';
 import { isFloatDtype, toFloat32 } from './dtypes.js';
-import { canonicalJson, fileCacheKey, hashFile, sha256Hex, type FingerprintCache } from './fingerprint.js';
+import { canonicalJson, fileCacheKey, sha256Hex, type FingerprintCache } from './fingerprint.js';
 import { elementCount, readFully, readSafetensorsHeader, type TensorInfo } from './safetensors.js';
 
 export const CONFIG_FILE = 'config.json';
@@ -27,37 +28,34 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-async function readJsonObject(path: string, missing: 'CONFIG_MISSING' | 'INDEX_INVALID', invalid: 'CONFIG_INVALID' | 'INDEX_INVALID'): Promise<Record<string, unknown>> {
+async function readJsonObject(
+  path: string,
+  roots: AllowedRoots,
+  missing: 'CONFIG_MISSING' | 'INDEX_INVALID',
+  invalid: 'CONFIG_INVALID' | 'INDEX_INVALID',
+): Promise<Record<string, unknown>> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readConfinedText(path, roots);
   } catch (e) {
-    if (errno(e) === 'ENOENT' || errno(e) === 'EISDIR') throw new CheckpointError(missing, `${path} is missing`, { file: path });
+    if (e instanceof FileAccessError && e.reason === 'MISSING') throw new CheckpointError(missing, `${path} is missing`, { file: path });
     throw e;
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJsonNamingPlace(text, path);
   } catch (e) {
-    throw new CheckpointError(invalid, `${path} is not valid JSON: ${(e as Error).message}`, { file: path });
+    if (e instanceof JsonSyntaxError) throw new CheckpointError(invalid, e.message, { file: path });
+    throw e;
   }
   if (!isPlainObject(json)) throw new CheckpointError(invalid, `${path} does not hold a JSON object`, { file: path });
   return json;
 }
 
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch (e) {
-    if (errno(e) === 'ENOENT' || errno(e) === 'ENOTDIR') return false;
-    throw e;
-  }
-}
-
 /** Tensors of a sharded checkpoint, as its index declares them. */
-async function tensorsFromIndex(dir: string): Promise<TensorInfo[]> {
+async function tensorsFromIndex(dir: string, roots: AllowedRoots): Promise<TensorInfo[]> {
   const indexPath = join(dir, INDEX_FILE);
-  const index = await readJsonObject(indexPath, 'INDEX_INVALID', 'INDEX_INVALID');
+  const index = await readJsonObject(indexPath, roots, 'INDEX_INVALID', 'INDEX_INVALID');
   const weightMap = index.weight_map;
   if (!isPlainObject(weightMap)) {
     throw new CheckpointError('INDEX_INVALID', `'weight_map' in ${indexPath} is missing or not an object`, { file: indexPath });
@@ -72,10 +70,10 @@ async function tensorsFromIndex(dir: string): Promise<TensorInfo[]> {
   const out: TensorInfo[] = [];
   for (const [file, names] of [...byFile].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const path = join(dir, file);
-    if (!(await isFile(path))) {
+    if (!(await confinedFileExists(path, roots))) {
       throw new CheckpointError('INDEX_FILE_MISSING', `${indexPath} maps tensor '${names[0]}' to ${path}, which does not exist`, { file: path, tensor: names[0]! });
     }
-    const header = await readSafetensorsHeader(path);
+    const header = await readSafetensorsHeader(path, roots);
     const inFile = new Map(header.tensors.map((t) => [t.name, t]));
     for (const name of names) {
       const info = inFile.get(name);
@@ -87,15 +85,14 @@ async function tensorsFromIndex(dir: string): Promise<TensorInfo[]> {
 }
 
 /** Tensors of every `*.safetensors` file in the directory (no index). */
-async function tensorsFromFiles(dir: string): Promise<TensorInfo[]> {
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.safetensors')).sort();
-  const files: string[] = [];
-  for (const n of names) if (await isFile(join(dir, n))) files.push(join(dir, n));
+async function tensorsFromFiles(dir: string, roots: AllowedRoots): Promise<TensorInfo[]> {
+  const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.name.endsWith('.safetensors') && !e.isDirectory());
+  const files = entries.map((e) => join(dir, e.name)).sort();
   if (files.length === 0) throw new CheckpointError('NO_SAFETENSORS', `${dir} contains no *.safetensors file`, { file: dir });
   const seen = new Map<string, string>();
   const out: TensorInfo[] = [];
   for (const file of files) {
-    for (const info of (await readSafetensorsHeader(file)).tensors) {
+    for (const info of (await readSafetensorsHeader(file, roots)).tensors) {
       const first = seen.get(info.name);
       if (first !== undefined) {
         throw new CheckpointError('DUPLICATE_TENSOR', `tensor '${info.name}' appears in both ${first} and ${file}`, { file, tensor: info.name });
@@ -114,12 +111,15 @@ export class Checkpoint {
   readonly config: Record<string, unknown>;
   /** every tensor, sorted by name */
   readonly tensors: ReadonlyMap<string, TensorInfo>;
+  /** every later read (tensor data, fingerprint) is confined to these as opening was */
+  readonly #roots: AllowedRoots;
   readonly #handles = new Map<string, Promise<FileHandle>>();
   #fingerprint: Promise<string> | undefined;
   #closed = false;
 
-  private constructor(dir: string, config: Record<string, unknown>, tensors: TensorInfo[]) {
+  private constructor(dir: string, roots: AllowedRoots, config: Record<string, unknown>, tensors: TensorInfo[]) {
     this.dir = dir;
+    this.#roots = roots;
     this.config = config;
     const sorted = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     this.tensors = new Map(sorted.map((t) => [t.name, Object.freeze({ ...t, shape: Object.freeze([...t.shape]) as number[] })]));
@@ -127,10 +127,13 @@ export class Checkpoint {
 
   /**
    * Opens a checkpoint directory: reads `config.json` and every safetensors
-   * header and validates them. No tensor data is read.
+   * header and validates them. No tensor data is read. Every file must be a
+   * regular file whose real path lies inside `options.roots` (default: the
+   * directory itself), so a symlink out of the allowed folders is refused.
    * @throws CheckpointError with a code naming the violated rule
+   * @throws FileAccessError when a file resolves outside the roots or is not a regular file
    */
-  static async open(dir: string): Promise<Checkpoint> {
+  static async open(dir: string, options: { roots?: AllowedRoots } = {}): Promise<Checkpoint> {
     const abs = resolve(dir);
     let st;
     try {
@@ -140,10 +143,11 @@ export class Checkpoint {
       throw e;
     }
     if (!st.isDirectory()) throw new CheckpointError('NOT_A_DIRECTORY', `checkpoint path ${abs} is not a directory`, { file: abs });
-    const config = await readJsonObject(join(abs, CONFIG_FILE), 'CONFIG_MISSING', 'CONFIG_INVALID');
-    const tensors = (await isFile(join(abs, INDEX_FILE))) ? await tensorsFromIndex(abs) : await tensorsFromFiles(abs);
+    const roots = options.roots ?? [abs];
+    const config = await readJsonObject(join(abs, CONFIG_FILE), roots, 'CONFIG_MISSING', 'CONFIG_INVALID');
+    const tensors = (await confinedFileExists(join(abs, INDEX_FILE), roots)) ? await tensorsFromIndex(abs, roots) : await tensorsFromFiles(abs, roots);
     if (tensors.length === 0) throw new CheckpointError('NO_SAFETENSORS', `checkpoint ${abs} holds no tensors`, { file: abs });
-    return new Checkpoint(abs, config, tensors);
+    return new Checkpoint(abs, roots, config, tensors);
   }
 
   /** Total number of elements over all tensors. */
@@ -175,7 +179,7 @@ export class Checkpoint {
   #handle(file: string): Promise<FileHandle> {
     let h = this.#handles.get(file);
     if (!h) {
-      h = open(file, 'r');
+      h = openConfined(file, this.#roots);
       this.#handles.set(file, h);
       h.catch(() => this.#handles.delete(file));
     }
@@ -223,22 +227,27 @@ export class Checkpoint {
   async #computeFingerprint(cache?: FingerprintCache): Promise<string> {
     const digests = new Map<string, string>();
     for (const file of new Set([...this.tensors.values()].map((t) => t.file))) {
-      const st = await stat(file);
-      const key = fileCacheKey(file, st.size, st.mtimeMs);
-      let digest = await cache?.get(key);
-      if (digest === undefined || !/^[0-9a-f]{64}$/.test(digest)) {
-        digest = await hashFile(file);
-        await cache?.set(key, digest);
+      // size and mtime come from the confined handle, so a cached digest is never trusted for a file that may not be read
+      const handle = await openConfined(file, this.#roots);
+      try {
+        const st = await handle.stat();
+        const key = fileCacheKey(file, st.size, st.mtimeMs);
+        let digest = await cache?.get(key);
+        if (digest === undefined || !/^[0-9a-f]{64}$/.test(digest)) {
+          digest = await hashOpenFile(handle);
+          await cache?.set(key, digest);
+        }
+        digests.set(file, digest);
+      } finally {
+        await handle.close().catch(() => undefined);
       }
-      digests.set(file, digest);
     }
     const lines = [FINGERPRINT_VERSION, `config\t${sha256Hex(canonicalJson(this.config))}`];
     for (const t of this.tensors.values()) lines.push(`${t.name}\t${t.dtype}\t${t.shape.join('x')}\t${t.dataOffset}\t${digests.get(t.file)}`);
     // a different tokenizer changes prompts, answers and scores, so it must change the identity too
     for (const name of TOKENIZER_FILES) {
       const path = join(this.dir, name);
-      const present = await stat(path).then(() => true, () => false);
-      if (present) lines.push(`file\t${name}\t${await hashFile(path)}`);
+      if (await confinedFileExists(path, this.#roots)) lines.push(`file\t${name}\t${await hashConfinedFile(path, this.#roots)}`);
     }
     return sha256Hex(lines.join('\n'));
   }

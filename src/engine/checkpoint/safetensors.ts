@@ -8,6 +8,8 @@
  * tensors, sorted by offsets, must tile the data section exactly.
  */
 import { open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { JsonSyntaxError, openConfined, parseJsonNamingPlace, type AllowedRoots } from '../fs/confined-files.js';
 import { DTYPE_BYTES, fromFloat32, isKnownDtype, type StorableDtype } from './dtypes.js';
 import { CheckpointError } from './CheckpointError.js';
 
@@ -64,9 +66,10 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, fileSize: number
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJsonNamingPlace(text, file);
   } catch (e) {
-    throw new CheckpointError('HEADER_INVALID_JSON', `safetensors header of ${file} is not valid JSON: ${(e as Error).message}`, { file });
+    if (!(e instanceof JsonSyntaxError)) throw e;
+    throw new CheckpointError('HEADER_INVALID_JSON', `safetensors header of ${file} is not valid JSON: ${e.problem} at line ${e.line}, column ${e.column} of the header`, { file });
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new CheckpointError('HEADER_NOT_OBJECT', `safetensors header of ${file} is not a JSON object`, { file });
@@ -136,9 +139,12 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, fileSize: number
   return { file, metadata, tensors: entries.map((e) => e.info), dataStart };
 }
 
-/** Reads and validates the header of a safetensors file (no tensor data is read). */
-export async function readSafetensorsHeader(file: string): Promise<SafetensorsHeader> {
-  const fh = await open(file, 'r');
+/**
+ * Reads and validates the header of a safetensors file (no tensor data is
+ * read); the file must be a regular file inside `roots` (default: its folder).
+ */
+export async function readSafetensorsHeader(file: string, roots: AllowedRoots = [dirname(file)]): Promise<SafetensorsHeader> {
+  const fh = await openConfined(file, roots);
   try {
     const { size } = await fh.stat();
     if (size < 8) {

@@ -4,7 +4,9 @@
  * as a float32 [C, h, w] tensor. The resize is done here rather than by
  * libvips so its arithmetic is fixed and can be checked by hand.
  */
+import { dirname } from 'node:path';
 import sharp, { type OutputInfo } from 'sharp';
+import { FileAccessError, readConfinedFile, type AllowedRoots } from '../fs/confined-files.js';
 import type { FixedImageGeometry, VisionConfig } from './config.js';
 import { fixedGeometry } from './vision-input.js';
 
@@ -96,20 +98,18 @@ function normalise(pixels: Float64Array, vision: VisionConfig): Float32Array {
 }
 
 /**
- * Loads a PNG or JPEG file (or its bytes) as the model's input tensor [C, h, w]:
- * alpha dropped, greyscale expanded to RGB, bilinear resize to `vision.imageSize`
- * ignoring the aspect ratio, then (pixel/255 − mean[c]) / std[c].
- * @throws ImageError naming the path when the file cannot be read or is neither PNG nor JPEG
- * @throws TypeError when the model has no vision config
+ * Decodes PNG or JPEG bytes to interleaved 8-bit RGB, exactly as the model
+ * will see them. Probe-set registration calls it too, so an image that
+ * would fail every later analysis is refused before anything is stored.
+ * @throws ImageError naming `source` when the bytes are neither PNG nor JPEG or do not decode
  */
-export async function loadImage(input: string | Buffer, vision: VisionConfig | undefined): Promise<Float32Array> {
-  const v = requireVision(vision);
-  const source = typeof input === 'string' ? input : '<buffer>';
+export async function decodeImage(bytes: Buffer, source: string): Promise<{ data: Buffer; info: OutputInfo }> {
   let format: string | undefined;
   try {
-    format = (await sharp(input).metadata()).format;
-  } catch (e) {
-    throw new ImageError(source, `cannot read image ${source}: ${(e as Error).message}`, { cause: e });
+    format = (await sharp(bytes).metadata()).format;
+  } catch {
+    // sharp's own text may quote library internals; the point for a client is the format
+    throw new ImageError(source, `image ${source} is of unknown format; only PNG and JPEG are supported`);
   }
   if (format !== 'png' && format !== 'jpeg') {
     throw new ImageError(source, `image ${source} is ${format ?? 'of unknown format'}; only PNG and JPEG are supported`);
@@ -117,15 +117,41 @@ export async function loadImage(input: string | Buffer, vision: VisionConfig | u
   let decoded: { data: Buffer; info: OutputInfo };
   try {
     // 16-bit PNGs are reduced to 8 bits so 'pixel / 255' holds for every input.
-    decoded = await sharp(input).removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    decoded = await sharp(bytes).removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (e) {
-    throw new ImageError(source, `cannot decode image ${source}: ${(e as Error).message}`, { cause: e });
+    throw new ImageError(source, `image ${source} cannot be decoded as ${format.toUpperCase()} (truncated or corrupt)`, { cause: e });
   }
-  const { width, height, channels } = decoded.info;
-  if (channels !== 3) throw new ImageError(source, `image ${source} decoded to ${channels} channels, expected 3`);
-  const bytes = new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, width * height * 3);
+  if (decoded.info.channels !== 3) throw new ImageError(source, `image ${source} decoded to ${decoded.info.channels} channels, expected 3`);
+  return decoded;
+}
+
+/**
+ * Loads a PNG or JPEG file (or its bytes) as the model's input tensor [C, h, w]:
+ * alpha dropped, greyscale expanded to RGB, bilinear resize to `vision.imageSize`
+ * ignoring the aspect ratio, then (pixel/255 − mean[c]) / std[c]. A file must
+ * be a regular file whose real path lies inside `options.roots` (default: its folder).
+ * @throws ImageError naming the path when the file cannot be read or is neither PNG nor JPEG
+ * @throws TypeError when the model has no vision config
+ */
+export async function loadImage(input: string | Buffer, vision: VisionConfig | undefined, options: { roots?: AllowedRoots } = {}): Promise<Float32Array> {
+  const v = requireVision(vision);
+  const source = typeof input === 'string' ? input : '<buffer>';
+  let bytes: Buffer;
+  if (typeof input === 'string') {
+    try {
+      bytes = await readConfinedFile(input, options.roots ?? [dirname(input)]);
+    } catch (e) {
+      if (!(e instanceof FileAccessError)) throw e;
+      throw new ImageError(source, `cannot read image: ${e.message}`, { cause: e });
+    }
+  } else {
+    bytes = input;
+  }
+  const decoded = await decodeImage(bytes, source);
+  const { width, height } = decoded.info;
+  const rgb = new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, width * height * 3);
   const [h, w] = fixedGeometry(v).imageSize;
-  return normalise(resizeBilinear(bytes, height, width, 3, h, w), v);
+  return normalise(resizeBilinear(rgb, height, width, 3, h, w), v);
 }
 
 /** The perception setting's black image: all-zero RGB before normalisation, so channel c holds −mean[c]/std[c]. */

@@ -3,9 +3,9 @@
  * e.g. Qwen2's byte-level BPE) read with `@huggingface/tokenizers`, plus the
  * optional `tokenizer_config.json`. Pure JavaScript, no network.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { FileAccessError, JsonSyntaxError, parseJsonNamingPlace, readConfinedText, type AllowedRoots } from '../fs/confined-files.js';
 
 /** tokenizer.json is missing, unreadable or not a tokenizer the library understands. */
 export class TokenizerError extends Error {
@@ -25,21 +25,22 @@ export interface DecodeOptions {
   skipSpecialTokens?: boolean;
 }
 
-async function readJson(file: string, required: boolean): Promise<Record<string, unknown> | undefined> {
+async function readJson(file: string, roots: AllowedRoots, required: boolean): Promise<Record<string, unknown> | undefined> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readConfinedText(file, roots);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && !required) return undefined;
-    if (code === 'ENOENT') throw new TokenizerError(file, `tokenizer file ${file} does not exist`);
-    throw new TokenizerError(file, `cannot read tokenizer file ${file}: ${(e as Error).message}`, { cause: e });
+    if (!(e instanceof FileAccessError)) throw e;
+    if (e.reason === 'MISSING' && !required) return undefined;
+    if (e.reason === 'MISSING') throw new TokenizerError(file, `tokenizer file ${file} does not exist`);
+    throw new TokenizerError(file, `cannot read tokenizer file: ${e.message}`, { cause: e });
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJsonNamingPlace(text, file);
   } catch (e) {
-    throw new TokenizerError(file, `tokenizer file ${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
+    if (!(e instanceof JsonSyntaxError)) throw e;
+    throw new TokenizerError(file, `tokenizer file ${e.message}`, { cause: e });
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new TokenizerError(file, `tokenizer file ${file} does not hold a JSON object`);
   return json as Record<string, unknown>;
@@ -57,12 +58,14 @@ export class TextTokenizer {
 
   /**
    * Loads `tokenizer.json` (required) and `tokenizer_config.json` (optional) from a checkpoint directory.
-   * @throws TokenizerError naming the file when it is missing, not JSON, or not a usable tokenizer
+   * Both must be regular files whose real paths lie inside `options.roots` (default: the directory).
+   * @throws TokenizerError naming the file when it is missing, outside the roots, not JSON, or not a usable tokenizer
    */
-  static async load(dir: string): Promise<TextTokenizer> {
+  static async load(dir: string, options: { roots?: AllowedRoots } = {}): Promise<TextTokenizer> {
+    const roots = options.roots ?? [dir];
     const file = join(dir, 'tokenizer.json');
-    const json = await readJson(file, true);
-    const config = (await readJson(join(dir, 'tokenizer_config.json'), false)) ?? {};
+    const json = await readJson(file, roots, true);
+    const config = (await readJson(join(dir, 'tokenizer_config.json'), roots, false)) ?? {};
     const model = json!.model;
     if (typeof model !== 'object' || model === null || typeof (model as { type?: unknown }).type !== 'string') {
       throw new TokenizerError(file, `tokenizer file ${file} has no 'model' object with a 'type'`);
