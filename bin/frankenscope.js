@@ -8,7 +8,12 @@ import { fileURLToPath } from 'node:url';
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tsxCli = require.resolve('tsx/cli');
+// libuv sizes its threadpool once, from the environment the process starts
+// with; the server needs more than the default 4 (src/threadpool.ts, whose
+// SERVER_THREADPOOL_SIZE this number must equal).
+const env = { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' };
 const result = spawnSync(process.execPath, [tsxCli, join(root, 'src', 'cli.ts'), ...process.argv.slice(2)], {
   stdio: 'inherit',
+  env,
 });
 process.exit(result.status ?? 1);

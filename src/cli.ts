@@ -11,6 +11,7 @@ import { finishAnalysis, modelId, openCliApp, probeSetId, requestOptions, type A
 import { loadConfig } from './config.js';
 import { DEFAULT_MAX_NEW_TOKENS } from './services/analysis-options.js';
 import { startServer } from './server.js';
+import { relaunchWithThreadpool } from './threadpool.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -64,6 +65,8 @@ program
   .description('start the server: dashboard at /, GraphQL at /graphql (registers the demo models as demo/base, demo/sft, demo/rl, demo/rl-freeze-*)')
   .option('-p, --port <port>', 'port (default $PORT or 4000)')
   .action(async (opts: { port?: string }) => {
+    // `tsx src/cli.ts serve` (npm start) comes here with libuv's default pool of 4
+    if (relaunchWithThreadpool()) return;
     const config = loadConfig(opts.port ? { ...process.env, PORT: opts.port } : process.env);
     const server = await startServer(config);
     console.log(`frankenscope: dashboard at ${server.url.replace(/graphql$/, '')}, GraphQL at ${server.url}`);

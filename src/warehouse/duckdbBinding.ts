@@ -90,6 +90,10 @@ export async function openDatabase(
 ): Promise<DbInstance> {
   const config: Record<string, string> = {
     memory_limit: options.memoryLimit ?? '2GB',
+    // One thread: every statement then runs on the libuv thread that
+    // submitted it and nowhere else, so the SQL door's slots bound the CPUs
+    // door queries take (SqlDoor.ts); the warehouse's tables are small.
+    threads: '1',
     max_temp_directory_size: options.maxTempDirectorySize ?? '8GB',
     enable_external_access: 'false',
     autoload_known_extensions: 'false',

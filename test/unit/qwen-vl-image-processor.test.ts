@@ -5,6 +5,9 @@
  * independent implementation of numpy's reshape + transpose, and decoding as Pillow's
  * exif_transpose + convert("RGB") on PNGs built byte by byte here.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { deflateSync, crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -428,12 +431,27 @@ describe('decoding as Pillow exif_transpose + convert("RGB")', () => {
     }
   });
 
-  it('bytes that are not an image are IMAGE_DECODE; a missing file names its path', async () => {
+  it('bytes that are not an image are IMAGE_DECODE; a truncated PNG too; a missing file is IMAGE_FILE naming its path', async () => {
     const bad = await asyncCodeOf(decodeImageRgb(Buffer.from('not an image')));
-    expect(bad.code).toBe('IMAGE_DECODE');
-    expect(bad.source).toBe('<buffer>');
+    expect([bad.code, bad.source]).toEqual(['IMAGE_DECODE', '<buffer>']);
+    const whole = png(8, 8, 2, 8, new Array(8 * 8 * 3).fill(7));
+    const truncated = await asyncCodeOf(decodeImageRgb(whole.subarray(0, whole.length - 20)));
+    expect(truncated.code).toBe('IMAGE_DECODE');
     const missing = await asyncCodeOf(decodeImageRgb('/nonexistent/dir/x.png'));
-    expect([missing.code, missing.source]).toEqual(['IMAGE_DECODE', '/nonexistent/dir/x.png']);
+    expect([missing.code, missing.source]).toEqual(['IMAGE_FILE', '/nonexistent/dir/x.png']);
+  });
+
+  it('reads a file path inside the allowed roots, refuses one outside them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'qwen-img-'));
+    try {
+      const file = join(dir, 'a.png');
+      await writeFile(file, png(2, 1, 2, 8, [1, 2, 3, 4, 5, 6]));
+      expect(Array.from((await decodeImageRgb(file)).data)).toEqual([1, 2, 3, 4, 5, 6]);
+      const outside = await asyncCodeOf(decodeImageRgb(file, { roots: [join(dir, 'elsewhere')] }));
+      expect(outside.code).toBe('IMAGE_FILE');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('formats other than PNG/JPEG are IMAGE_UNSUPPORTED', async () => {

@@ -12,7 +12,9 @@
  *
  * Images keep their own size: the number of patches depends on the image.
  */
+import { dirname } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
+import { FileAccessError, readConfinedFile, type AllowedRoots } from '../../../fs/confined-files.js';
 import { pillowResize, type PillowFilter, type PillowResizeOptions, type Uint8Image } from './pillow-resize.js';
 
 /** What went wrong; stable strings callers may branch on. */
@@ -21,7 +23,9 @@ export type QwenImageErrorCode =
   | 'IMAGE_ASPECT_RATIO'
   /** smart_resize cannot give a non-empty size (or, with `legacySmallImageCheck`, a side is under the factor). */
   | 'IMAGE_TOO_SMALL'
-  /** The file cannot be read, or the bytes are not a decodable image. */
+  /** The file may not or cannot be opened (outside the allowed roots, missing, not a regular file); see `cause`. */
+  | 'IMAGE_FILE'
+  /** The bytes are not a decodable PNG/JPEG (unknown format, truncated, corrupt). */
   | 'IMAGE_DECODE'
   /** Decodable, but not a format or colour space handled here as Pillow would (e.g. CMYK JPEG, GIF). */
   | 'IMAGE_UNSUPPORTED'
@@ -360,21 +364,37 @@ export function patchify(values: Float32Array, height: number, width: number, ch
   return { pixelValues: out, gridThw: [1, gridH, gridW], numPatches, patchDim, resizedHeight: height, resizedWidth: width };
 }
 
+/** Where a path may be read from: a file must be a regular file whose real path lies inside one of `roots` (default: its own folder). */
+export interface ImageReadOptions {
+  readonly roots?: AllowedRoots;
+}
+
+async function readImageBytes(input: string | Uint8Array, options: ImageReadOptions): Promise<{ bytes: Buffer; source: string }> {
+  if (typeof input !== 'string') return { bytes: Buffer.from(input.buffer, input.byteOffset, input.byteLength), source: '<buffer>' };
+  try {
+    return { bytes: await readConfinedFile(input, options.roots ?? [dirname(input)]), source: input };
+  } catch (e) {
+    if (!(e instanceof FileAccessError)) throw e;
+    throw new QwenImageError('IMAGE_FILE', `cannot read image: ${e.message}`, { source: input, cause: e });
+  }
+}
+
 /**
  * Decodes a PNG or JPEG as Pillow + transformers' `load_image` would see it:
  * `ImageOps.exif_transpose`, then `convert("RGB")` — alpha dropped without
  * compositing, grey replicated, palette looked up, 16-bit RGB(A)/LA reduced to
  * the high byte, 16-bit grey clipped to 255 (Pillow's I;16 → RGB). Embedded ICC
- * profiles are ignored, as Pillow ignores them.
- * @throws QwenImageError IMAGE_DECODE (unreadable) | IMAGE_UNSUPPORTED (not PNG/JPEG, CMYK)
+ * profiles are ignored, as Pillow ignores them. Messages never quote libvips'
+ * text (it stays in `cause`).
+ * @throws QwenImageError IMAGE_FILE (path not readable) | IMAGE_DECODE (not decodable) | IMAGE_UNSUPPORTED (not PNG/JPEG, CMYK)
  */
-export async function decodeImageRgb(input: string | Uint8Array): Promise<Uint8Image> {
-  const source = typeof input === 'string' ? input : '<buffer>';
+export async function decodeImageRgb(input: string | Uint8Array, options: ImageReadOptions = {}): Promise<Uint8Image> {
+  const { bytes, source } = await readImageBytes(input, options);
   let meta: Metadata;
   try {
-    meta = await sharp(input, { ignoreIcc: true }).metadata();
+    meta = await sharp(bytes, { ignoreIcc: true }).metadata();
   } catch (e) {
-    throw new QwenImageError('IMAGE_DECODE', `cannot read image ${source}: ${(e as Error).message}`, { source, cause: e });
+    throw new QwenImageError('IMAGE_DECODE', `image ${source} is of unknown format; only PNG and JPEG are supported`, { source, cause: e });
   }
   if (meta.format !== 'png' && meta.format !== 'jpeg') {
     throw new QwenImageError('IMAGE_UNSUPPORTED', `image ${source} is ${meta.format ?? 'of unknown format'}; only PNG and JPEG are supported`, { source });
@@ -385,7 +405,7 @@ export async function decodeImageRgb(input: string | Uint8Array): Promise<Uint8I
   try {
     if (meta.space === 'grey16' && meta.channels === 1) {
       // Pillow opens 16-bit grey PNG as I;16 and convert("RGB") clips each value to 0..255.
-      const { data, info } = await sharp(input, { ignoreIcc: true }).autoOrient().toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(bytes, { ignoreIcc: true }).autoOrient().toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
       const grey = new Uint16Array(data.buffer, data.byteOffset, info.width * info.height);
       const rgb = new Uint8Array(info.width * info.height * 3);
       for (let i = 0; i < grey.length; i++) {
@@ -395,7 +415,7 @@ export async function decodeImageRgb(input: string | Uint8Array): Promise<Uint8I
       return { data: rgb, width: info.width, height: info.height, channels: 3 };
     }
     // libvips hands back sRGB bands (grey replicated, palette expanded, 16-bit → high byte) plus alpha if any.
-    const { data, info } = await sharp(input, { ignoreIcc: true }).autoOrient().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(bytes, { ignoreIcc: true }).autoOrient().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     const c = info.channels;
     if (c !== 3 && c !== 4) throw new Error(`decoded to ${c} channels`);
     const n = info.width * info.height;
@@ -407,7 +427,7 @@ export async function decodeImageRgb(input: string | Uint8Array): Promise<Uint8I
     }
     return { data: rgb, width: info.width, height: info.height, channels: 3 };
   } catch (e) {
-    throw new QwenImageError('IMAGE_DECODE', `cannot decode image ${source}: ${(e as Error).message}`, { source, cause: e });
+    throw new QwenImageError('IMAGE_DECODE', `image ${source} cannot be decoded as ${meta.format.toUpperCase()} (truncated or corrupt)`, { source, cause: e });
   }
 }
 
@@ -415,8 +435,12 @@ export async function decodeImageRgb(input: string | Uint8Array): Promise<Uint8I
  * The whole pipeline for one image file or its bytes: decode (decodeImageRgb), then preprocessRgb.
  * @throws QwenImageError (never a bare library error)
  */
-export async function processQwenImage(input: string | Uint8Array, config: Qwen2VLImageProcessorConfig = QWEN2VL_IMAGE_PROCESSOR_DEFAULTS, options: PreprocessOptions = {}): Promise<QwenVisionInput> {
-  const rgb = await decodeImageRgb(input);
+export async function processQwenImage(
+  input: string | Uint8Array,
+  config: Qwen2VLImageProcessorConfig = QWEN2VL_IMAGE_PROCESSOR_DEFAULTS,
+  options: PreprocessOptions & ImageReadOptions = {},
+): Promise<QwenVisionInput> {
+  const rgb = await decodeImageRgb(input, options);
   try {
     return preprocessRgb(rgb, config, options);
   } catch (e) {

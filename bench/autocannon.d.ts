@@ -1,0 +1,32 @@
+/** The part of autocannon's API the load bench uses (the package ships no types). */
+declare module 'autocannon' {
+  interface Options {
+    url: string;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    connections?: number;
+    amount?: number;
+    expectBody?: string;
+    /** seconds */
+    timeout?: number;
+  }
+  interface Histogram {
+    p50: number;
+    p99: number;
+    max: number;
+    average: number;
+  }
+  interface Result {
+    requests: Histogram & { total: number };
+    latency: Histogram;
+    /** seconds */
+    duration: number;
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+    mismatches?: number;
+  }
+  function autocannon(options: Options): Promise<Result>;
+  export default autocannon;
+}
