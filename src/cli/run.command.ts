@@ -1,7 +1,8 @@
 /** `frankenscope run`: a smoke test of the engine on any checkpoint directory. */
 import { resolve } from 'node:path';
-import { loadImage } from '../engine/model/image.js';
 import { buildPrompt } from '../engine/model/prompt.js';
+import { loadVisionImage } from '../engine/model/vision-images.js';
+import { visualTokenCount } from '../engine/model/vision-input.js';
 import { TextTokenizer } from '../engine/model/tokenizer.js';
 import { HookedRunner } from '../engine/runtime/runner.js';
 import { CheckpointWeights } from '../engine/runtime/weights.js';
@@ -9,7 +10,8 @@ import { CheckpointWeights } from '../engine/runtime/weights.js';
 export interface RunCliOptions {
   model: string;
   prompt: string;
-  image?: string;
+  /** image files, one per `<image>` marker in order */
+  image?: string[];
   maxNewTokens: number;
   json?: boolean;
 }
@@ -18,11 +20,13 @@ export async function runCommand(opts: RunCliOptions): Promise<void> {
   const weights = await CheckpointWeights.open(resolve(opts.model));
   try {
     const tokenizer = await TextTokenizer.load(resolve(opts.model));
-    const pixels = opts.image ? await loadImage(resolve(opts.image), weights.config.vision) : undefined;
-    const { ids } = buildPrompt(opts.prompt, { tokenizer, config: weights.config, hasImage: pixels !== undefined });
+    const config = weights.config;
+    const images = await Promise.all((opts.image ?? []).map((file) => loadVisionImage(resolve(file), config)));
+    const counts = images.map((img) => visualTokenCount(img.grid, config.vision!.spatialMergeSize));
+    const { ids } = buildPrompt(opts.prompt, { tokenizer, config, imageTokenCounts: counts });
     const runner = await HookedRunner.create({ weights });
     try {
-      const input = { inputIds: ids, pixels };
+      const input = { inputIds: ids, ...(images.length > 0 ? { images } : {}) };
       const logits = await runner.forward([input]);
       const generated = await runner.generate([input], { maxNewTokens: opts.maxNewTokens });
       const tokens = generated.tokens[0]!;

@@ -6,6 +6,7 @@
  */
 import { isObject, ModelConfigError } from './config-reader.js';
 import { familyOf } from './families/index.js';
+import type { Qwen2VLImageProcessorConfig } from './families/qwen-vl/image-processor.js';
 
 export { ModelConfigError } from './config-reader.js';
 
@@ -63,6 +64,8 @@ export interface VisionConfig {
   fullAttentionBlocks: readonly number[];
   /** frankenscope_vl's fixed geometry; null where every image keeps its own size (the Qwen-VL image processor) */
   fixed: FixedImageGeometry | null;
+  /** the Qwen-VL image processor's settings (preprocessor_config.json with transformers' defaults); null for fixed-size models */
+  processor: Qwen2VLImageProcessorConfig | null;
 }
 
 /** A parsed, validated model configuration (docs/model.md). */
@@ -96,6 +99,8 @@ export interface ModelConfig {
 export interface ConfigCompanions {
   /** generation_config.json, decoded: its eos ids join config.json's */
   generationConfig?: unknown;
+  /** preprocessor_config.json, decoded: the image processor of families whose images keep their own size */
+  preprocessorConfig?: unknown;
 }
 
 /**
@@ -106,7 +111,7 @@ export interface ConfigCompanions {
  */
 export function parseModelConfig(json: unknown, companions: ConfigCompanions = {}): ModelConfig {
   if (!isObject(json)) throw new ModelConfigError('(root)', `config.json must hold a JSON object, got ${Array.isArray(json) ? 'an array' : JSON.stringify(json)}`);
-  const config = familyOf(json.model_type).parseConfig(json);
+  const config = familyOf(json.model_type).parseConfig(json, companions);
   const generation = companions.generationConfig;
   if (isObject(generation) && generation.eos_token_id !== undefined && generation.eos_token_id !== null) {
     const list = Array.isArray(generation.eos_token_id) ? generation.eos_token_id : [generation.eos_token_id];

@@ -5,21 +5,21 @@
  * parsed {@link ModelConfig}. A new family is a new folder here.
  */
 import { ModelConfigError, type Json } from '../config-reader.js';
-import type { ModelConfig, ModelType } from '../config.js';
+import type { ConfigCompanions, ModelConfig, ModelType } from '../config.js';
 import { parseFrankenscopeVlConfig } from './frankenscope-vl/config.js';
 import { parseQwen2Config } from './qwen2/config.js';
 import { parseQwenVlConfig } from './qwen-vl/config.js';
 
 export interface ModelFamily {
   modelType: ModelType;
-  parseConfig(json: Json): ModelConfig;
+  parseConfig(json: Json, companions: ConfigCompanions): ModelConfig;
 }
 
 const FAMILIES: readonly ModelFamily[] = [
   { modelType: 'qwen2', parseConfig: parseQwen2Config },
   { modelType: 'frankenscope_vl', parseConfig: parseFrankenscopeVlConfig },
-  { modelType: 'qwen2_vl', parseConfig: (json) => parseQwenVlConfig(json, 'qwen2_vl') },
-  { modelType: 'qwen2_5_vl', parseConfig: (json) => parseQwenVlConfig(json, 'qwen2_5_vl') },
+  { modelType: 'qwen2_vl', parseConfig: (json, companions) => parseQwenVlConfig(json, 'qwen2_vl', companions) },
+  { modelType: 'qwen2_5_vl', parseConfig: (json, companions) => parseQwenVlConfig(json, 'qwen2_5_vl', companions) },
 ];
 
 /** The family of a `model_type`. @throws ModelConfigError for a type no family runs */

@@ -63,7 +63,7 @@ function parseVision(root: Json, hidden: number): VisionConfig {
   return {
     depth, hiddenSize, intermediateSize, numHeads, headDim, patchSize, temporalPatchSize, spatialMergeSize, inChannels, rmsNormEps,
     block: 'rms_swiglu', mergerNorm: 'rms', windowSize: null, fullAttentionBlocks: [],
-    fixed,
+    fixed, processor: null,
   };
 }
 

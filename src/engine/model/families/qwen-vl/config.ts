@@ -7,7 +7,8 @@
  * transformers is refused by key.
  */
 import { checkTokenId, isObject, ModelConfigError, parseTextModel, Reader, requireActivation, type Json } from '../../config-reader.js';
-import type { ModelConfig, VisionConfig } from '../../config.js';
+import type { ConfigCompanions, ModelConfig, VisionConfig } from '../../config.js';
+import { parseQwen2VLPreprocessorConfig, QWEN2VL_IMAGE_PROCESSOR_DEFAULTS, QwenImageError, type Qwen2VLImageProcessorConfig } from './image-processor.js';
 
 type QwenVlType = 'qwen2_vl' | 'qwen2_5_vl';
 
@@ -60,7 +61,27 @@ function checkHeads(key: string, width: number, heads: number): number {
   return headDim;
 }
 
-function parseVision(raw: unknown, modelType: QwenVlType, textHidden: number): VisionConfig {
+/** The image processor's settings; its patch geometry must be the vision tower's. */
+function parseProcessor(json: unknown, v: Pick<VisionConfig, 'patchSize' | 'temporalPatchSize' | 'spatialMergeSize'>): Qwen2VLImageProcessorConfig {
+  let processor: Qwen2VLImageProcessorConfig;
+  try {
+    processor = json === undefined ? QWEN2VL_IMAGE_PROCESSOR_DEFAULTS : parseQwen2VLPreprocessorConfig(json);
+  } catch (e) {
+    if (e instanceof QwenImageError) throw new ModelConfigError('preprocessor_config.json', `preprocessor_config.json: ${e.message}`);
+    throw e;
+  }
+  const pairs: [string, number, string, number][] = [
+    ['patch_size', processor.patchSize, 'vision_config.patch_size', v.patchSize],
+    ['temporal_patch_size', processor.temporalPatchSize, 'vision_config.temporal_patch_size', v.temporalPatchSize],
+    ['merge_size', processor.mergeSize, 'vision_config.spatial_merge_size', v.spatialMergeSize],
+  ];
+  for (const [key, value, visionKey, expected] of pairs) {
+    if (value !== expected) throw new ModelConfigError(`preprocessor_config.json:${key}`, `preprocessor_config.json: '${key}' (${value}) differs from config.json's '${visionKey}' (${expected})`);
+  }
+  return processor;
+}
+
+function parseVision(raw: unknown, modelType: QwenVlType, textHidden: number, preprocessor: unknown): VisionConfig {
   if (!isObject(raw)) throw new ModelConfigError('vision_config', `config.json: 'vision_config' (an object) is required for model_type "${modelType}"`);
   const r = new Reader([raw], 'vision_config.');
   const common = {
@@ -84,6 +105,7 @@ function parseVision(raw: unknown, modelType: QwenVlType, textHidden: number): V
     return {
       ...common, hiddenSize: width, intermediateSize: intermediate, headDim: checkHeads('vision_config.num_heads', width, common.numHeads),
       block: 'layernorm_quickgelu', mergerNorm: 'layernorm', windowSize: null, fullAttentionBlocks: [], fixed: null,
+      processor: parseProcessor(preprocessor, common),
     };
   }
   requireActivation(r, 'silu', 'silu');
@@ -101,11 +123,12 @@ function parseVision(raw: unknown, modelType: QwenVlType, textHidden: number): V
   return {
     ...common, hiddenSize: width, intermediateSize: r.int('intermediate_size', 3420), headDim: checkHeads('vision_config.num_heads', width, common.numHeads),
     block: 'rms_swiglu', mergerNorm: 'rms', windowSize, fullAttentionBlocks: fullRaw as number[], fixed: null,
+    processor: parseProcessor(preprocessor, common),
   };
 }
 
 /** Parses a Qwen2-VL or Qwen2.5-VL config.json. */
-export function parseQwenVlConfig(json: Json, modelType: QwenVlType): ModelConfig {
+export function parseQwenVlConfig(json: Json, modelType: QwenVlType, companions: ConfigCompanions = {}): ModelConfig {
   const nested = json.text_config;
   if (nested !== undefined && nested !== null && !isObject(nested)) throw new ModelConfigError('text_config', `config.json: 'text_config' must be an object`);
   // transformers builds the text config from text_config alone when it exists, else from the top-level keys
@@ -136,7 +159,7 @@ export function parseQwenVlConfig(json: Json, modelType: QwenVlType): ModelConfi
     imageTokenId: ids.image,
     visionStartTokenId: ids.start,
     visionEndTokenId: ids.end,
-    vision: parseVision(json.vision_config, modelType, text.hiddenSize),
+    vision: parseVision(json.vision_config, modelType, text.hiddenSize, companions.preprocessorConfig),
   };
 }
 
