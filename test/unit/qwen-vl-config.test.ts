@@ -42,6 +42,10 @@ describe('Qwen-VL config.json', () => {
     expect(c).toMatchObject({ hiddenSize: 64, mropeSection: [2, 3, 3], tieWordEmbeddings: true, ropeTheta: 1e6, rmsNormEps: 1e-5, eosTokenIds: [151645] });
   });
 
+  test('the head size is hidden_size / num_attention_heads whatever head_dim says, as the Qwen-VL attention computes it', () => {
+    expect(parseModelConfig({ ...hub25(), head_dim: 8 }).headDim).toBe(16);
+  });
+
   test('rope_parameters with its own rope_theta', () => {
     const { rope_scaling: _, rope_theta: __, ...rest } = hub25();
     const c = parseModelConfig({ ...rest, rope_parameters: { rope_type: 'default', mrope_section: [4, 2, 2], rope_theta: 5000 } });

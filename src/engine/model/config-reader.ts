@@ -123,7 +123,7 @@ export interface TextModelKeys {
 }
 
 /** Reads the language-model keys; `r` already points at the object(s) that hold them. */
-export function parseTextModel(r: Reader, defaults: { rmsNormEps: number }): TextModelKeys {
+export function parseTextModel(r: Reader, defaults: { rmsNormEps: number; readHeadDim?: boolean }): TextModelKeys {
   if (r.bool('use_sliding_window', false)) {
     throw new ModelConfigError(r.name('use_sliding_window'), `config.json: '${r.name('use_sliding_window')}' is true; sliding-window attention is not built`);
   }
@@ -136,11 +136,12 @@ export function parseTextModel(r: Reader, defaults: { rmsNormEps: number }): Tex
     throw new ModelConfigError(r.name('num_key_value_heads'), `config.json: 'num_attention_heads' (${numHeads}) must be a multiple of 'num_key_value_heads' (${numKvHeads})`);
   }
   let headDim: number;
-  if (r.has('head_dim')) headDim = r.int('head_dim');
+  const readHeadDim = defaults.readHeadDim ?? true;
+  if (readHeadDim && r.has('head_dim')) headDim = r.int('head_dim');
   else if (hiddenSize % numHeads !== 0) {
     throw new ModelConfigError(r.name('num_attention_heads'), `config.json: 'hidden_size' (${hiddenSize}) is not a multiple of 'num_attention_heads' (${numHeads}) and no 'head_dim' is given`);
   } else headDim = hiddenSize / numHeads;
-  if (headDim % 2 !== 0) throw new ModelConfigError(r.name(r.has('head_dim') ? 'head_dim' : 'num_attention_heads'), `config.json: the head size ${headDim} must be even (RoPE rotates halves)`);
+  if (headDim % 2 !== 0) throw new ModelConfigError(r.name(readHeadDim && r.has('head_dim') ? 'head_dim' : 'num_attention_heads'), `config.json: the head size ${headDim} must be even (RoPE rotates halves)`);
 
   const vocabSize = r.int('vocab_size');
   const eosTokenIds = parseEos(r.raw('eos_token_id'), r.name('eos_token_id'));

@@ -134,7 +134,8 @@ export function parseQwenVlConfig(json: Json, modelType: QwenVlType, companions:
   // transformers builds the text config from text_config alone when it exists, else from the top-level keys
   const r = new Reader(isObject(nested) ? [nested] : [json], isObject(nested) ? 'text_config.' : '');
   requireActivation(r, 'silu', 'silu');
-  const text = parseTextModel(r, { rmsNormEps: 1e-5 });
+  // the Qwen-VL attention takes its head size from hidden_size / num_attention_heads, ignoring any head_dim key
+  const text = parseTextModel(r, { rmsNormEps: 1e-5, readHeadDim: false });
   if (isObject(nested) && nested.tie_word_embeddings === undefined && typeof json.tie_word_embeddings === 'boolean') {
     text.tieWordEmbeddings = json.tie_word_embeddings;
   }
