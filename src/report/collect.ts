@@ -264,7 +264,7 @@ export async function collectReport(app: App, request: ReportRequest, pollMs = 5
   for (const id of [request.probes, pairs]) if (!sets.has(id)) throw new ReportQueryError(`probe set '${id}' is not registered`, 'NOT_FOUND');
   // only the reference format has target/source pairs; a set passed as --pairs is used as told (the API refuses a wrong one)
   const formatOf = (id: string): string => (meta.probeSets as Json[]).find((p) => p.id === id)!.format;
-  const withSwap = request.pairs !== undefined || formatOf(pairs) === 'reference-pairs';
+  const withSwap = request.pairs !== undefined || formatOf(pairs) === 'reference';
 
   const job = (name: string, source: string, variables: Record<string, unknown>, pick: Pending['pick'], settled: Pending['settled']): Pending =>
     ({ name, source, variables, pick, settled, progress: 0 });

@@ -1,19 +1,17 @@
 import { Arg, Ctx, Float, ID, Query, Resolver } from 'type-graphql';
 import { AnalysisOptions } from '../schema/analysis.input.js';
 import { LocalizationMethod } from '../schema/enums.js';
-import { BadUserInputError } from '../schema/errors.js';
 import { ActivationPatching, AttentionShift, Localization } from '../schema/layer-analysis.type.js';
 import type { RunHandle } from '../services/run-manager.js';
 import { waitForRun } from '../services/run-manager.js';
 import type { RequestContext } from './context.js';
 import { layerAnalysisFields } from './layer-analysis.fields.js';
 import { translating } from './translate-error.js';
-
-const MAX_WAIT_SECONDS = 600;
+import { idArg, waitSecondsArg } from './validate-args.js';
+import { checkAnalysisOptions } from './validate-inputs.js';
 
 async function started(wait: number | null, start: () => Promise<RunHandle>): Promise<{ runId: string }> {
-  const seconds = wait ?? 10;
-  if (!(seconds >= 0 && seconds <= MAX_WAIT_SECONDS)) throw new BadUserInputError(`'waitSeconds' must be between 0 and ${MAX_WAIT_SECONDS}, got ${wait}`, 'waitSeconds');
+  const seconds = waitSecondsArg(wait);
   const handle = await start();
   await waitForRun(handle, seconds);
   return { runId: handle.runId };
@@ -32,6 +30,9 @@ export class AnalysisResolver {
     @Arg('waitSeconds', () => Float, { nullable: true }) waitSeconds: number | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Localization> {
+    idArg('model', model);
+    idArg('probeSet', probeSet);
+    checkAnalysisOptions('options', options);
     return translating(() => started(waitSeconds, () => ctx.services.analyses.localization(model, probeSet, method, options ?? {})));
   }
 
@@ -44,6 +45,10 @@ export class AnalysisResolver {
     @Arg('waitSeconds', () => Float, { nullable: true }) waitSeconds: number | null,
     @Ctx() ctx: RequestContext,
   ): Promise<AttentionShift> {
+    idArg('a', a);
+    idArg('b', b);
+    idArg('probeSet', probeSet);
+    checkAnalysisOptions('options', options);
     return translating(() => started(waitSeconds, () => ctx.services.analyses.attentionShift(a, b, probeSet, options ?? {})));
   }
 
@@ -58,6 +63,10 @@ export class AnalysisResolver {
     @Arg('waitSeconds', () => Float, { nullable: true }) waitSeconds: number | null,
     @Ctx() ctx: RequestContext,
   ): Promise<ActivationPatching> {
+    idArg('target', target);
+    idArg('source', source);
+    idArg('probeSet', probeSet);
+    checkAnalysisOptions('options', options);
     return translating(() => started(waitSeconds, () => ctx.services.analyses.activationPatching(target, source, probeSet, options ?? {})));
   }
 }

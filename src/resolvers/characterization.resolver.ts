@@ -2,15 +2,16 @@ import { Arg, Ctx, FieldResolver, Float, ID, Int, Query, Resolver, Root } from '
 import { CharacterizationOptions } from '../schema/characterization.input.js';
 import { Characterization, GroupUpdate, LayerUpdate, TensorUpdate } from '../schema/characterization.type.js';
 import { RunStatus, Section } from '../schema/enums.js';
-import { BadUserInputError, NotFoundError } from '../schema/errors.js';
+import { NotFoundError } from '../schema/errors.js';
 import { Run } from '../schema/run.type.js';
 import { waitForRun } from '../services/run-manager.js';
 import { toGroupUpdates, toLayerUpdates, toTensorUpdates } from './characterization.mapping.js';
 import type { RequestContext } from './context.js';
 import { toRun } from './run.mapping.js';
 import { translating } from './translate-error.js';
+import { idArg, intArg, LAYER_INDEX, textArg, TEXT, waitSecondsArg } from './validate-args.js';
+import { checkCharacterizationOptions } from './validate-inputs.js';
 
-const MAX_WAIT_SECONDS = 600;
 const MAX_TENSOR_PAGE = 1000;
 
 @Resolver(() => Characterization)
@@ -26,9 +27,12 @@ export class CharacterizationResolver {
     @Arg('waitSeconds', () => Float, { nullable: true }) waitSeconds: number | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Characterization> {
+    idArg('base', base);
+    idArg('sft', sft);
+    idArg('rl', rl);
+    checkCharacterizationOptions('options', options);
     return translating(async () => {
-      const wait = waitSeconds ?? 10;
-      if (!(wait >= 0 && wait <= MAX_WAIT_SECONDS)) throw new BadUserInputError(`'waitSeconds' must be between 0 and ${MAX_WAIT_SECONDS}, got ${waitSeconds}`, 'waitSeconds');
+      const wait = waitSecondsArg(waitSeconds);
       const handle = await ctx.services.characterizations.start({ base, sft, rl, options });
       await waitForRun(handle, wait);
       return { runId: handle.runId };
@@ -92,9 +96,10 @@ export class CharacterizationResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<TensorUpdate[]> {
+    intArg('layer', layer, LAYER_INDEX);
+    textArg('after', after, { maxLength: TEXT.name, allowEmpty: true });
     return translating(async () => {
-      const limit = first ?? 1000;
-      if (limit < 1 || limit > MAX_TENSOR_PAGE) throw new BadUserInputError(`'first' must be 1-${MAX_TENSOR_PAGE}, got ${limit}`, 'first');
+      const limit = intArg('first', first, { min: 1, max: MAX_TENSOR_PAGE }, 1000);
       if (!(await this.isDone(root, ctx))) return [];
       const rows = await ctx.services.warehouse.tensorStats({
         runId: root.runId,

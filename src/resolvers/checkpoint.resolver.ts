@@ -2,6 +2,7 @@ import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { Checkpoint } from '../schema/checkpoint.type.js';
 import type { RequestContext } from './context.js';
 import { translating } from './translate-error.js';
+import { textArg, TEXT } from './validate-args.js';
 
 @Resolver(() => Checkpoint)
 export class CheckpointResolver {
@@ -18,6 +19,8 @@ export class CheckpointResolver {
     @Arg('name', () => String, { nullable: true, description: "id to register under (default: the path relative to its root, e.g. 'demo/base')" }) name: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Checkpoint> {
+    textArg('path', path, { maxLength: TEXT.path });
+    textArg('name', name, { maxLength: TEXT.id });
     return translating(() => ctx.services.registry.register(path, name));
   }
 }

@@ -5,11 +5,13 @@
 import { Arg, Ctx, FieldResolver, Float, Int, Resolver, Root, type ClassType } from 'type-graphql';
 import { ExampleResult, LayerEffect } from '../schema/analysis.type.js';
 import { RunStatus, type Section } from '../schema/enums.js';
-import { BadUserInputError, NotFoundError } from '../schema/errors.js';
+import { NotFoundError } from '../schema/errors.js';
 import { Run } from '../schema/run.type.js';
 import type { RequestContext } from './context.js';
 import { toRun } from './run.mapping.js';
 import { translating } from './translate-error.js';
+import { intArg, LAYER_INDEX, textArg, TEXT } from './validate-args.js';
+import { PAGE } from './validate-inputs.js';
 
 interface RunRoot {
   runId: string;
@@ -70,9 +72,10 @@ export function layerAnalysisFields<T extends RunRoot>(type: ClassType<T>) {
       @Arg('after', () => String, { nullable: true }) after: string | null,
       @Ctx() ctx: RequestContext,
     ): Promise<ExampleResult[]> {
+      intArg('layer', layer, LAYER_INDEX);
+      textArg('after', after, { maxLength: TEXT.name, allowEmpty: true });
       return translating(async () => {
-        const limit = first ?? 100;
-        if (limit < 1 || limit > 1000) throw new BadUserInputError(`'first' must be 1-1000, got ${limit}`, 'first');
+        const limit = intArg('first', first, PAGE, 100);
         const run = await ctx.loaders.run.load(root.runId);
         if (run?.status !== 'DONE') return [];
         const rows = await ctx.services.warehouse.exampleResults({

@@ -1,11 +1,12 @@
 import { Arg, Ctx, Float, ID, Int, Query, Resolver } from 'type-graphql';
 import { defaultLayerCuts } from '../engine/layout.js';
 import { AnalysisOptions } from '../schema/analysis.input.js';
-import { BadUserInputError } from '../schema/errors.js';
 import { Necessity, NecessityRow, Setting } from '../schema/variant.type.js';
 import type { ResolvedVariant } from '../services/variant-service.js';
 import type { RequestContext } from './context.js';
 import { translating } from './translate-error.js';
+import { idArg, waitSecondsArg } from './validate-args.js';
+import { checkAnalysisOptions, checkFrozen, checkLayerCuts, layerCutsWithin } from './validate-inputs.js';
 import { scoreGrid } from './score-grid.js';
 import { toConditionScores } from './variant.mapping.js';
 
@@ -32,13 +33,18 @@ export class NecessityResolver {
     @Arg('waitSeconds', () => Float, { nullable: true }) waitSeconds: number | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Necessity> {
+    idArg('rl', rl);
+    idArg('sft', sft);
+    checkFrozen('frozen', frozen);
+    idArg('probeSet', probeSet);
+    checkLayerCuts('layerCuts', layerCuts);
+    checkAnalysisOptions('options', options);
     return translating(async () => {
-      const wait = waitSeconds ?? 10;
-      if (!(wait >= 0 && wait <= 600)) throw new BadUserInputError(`'waitSeconds' must be between 0 and 600, got ${waitSeconds}`, 'waitSeconds');
+      const wait = waitSecondsArg(waitSeconds);
       const service = ctx.services.variants;
       const inV = await service.resolve({ model: sft });
       const rlV = await service.resolve({ model: rl });
-      const [a, b] = layerCuts ?? defaultLayerCuts(inV.numLayers);
+      const [a, b] = layerCuts ? layerCutsWithin('layerCuts', layerCuts, inV.numLayers) : defaultLayerCuts(inV.numLayers);
       const ranges = { early: [0, a], middle: [a, b], late: [b, inV.numLayers] } as const;
       const entries: Entry[] = [{ variant: inV, kind: 'in', region: null }, { variant: rlV, kind: 'rl', region: null }];
       for (const id of frozen) entries.push({ variant: await service.resolve({ model: id }), kind: 'frozen', region: null });

@@ -1,9 +1,10 @@
 import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { BadUserInputError } from '../schema/errors.js';
 import { ProbeExample, ProbeSet } from '../schema/probe-set.type.js';
 import type { ProbeSetRow } from '../warehouse/index.js';
 import type { RequestContext } from './context.js';
 import { translating } from './translate-error.js';
+import { intArg, textArg, TEXT } from './validate-args.js';
+import { PAGE } from './validate-inputs.js';
 
 function toProbeSet(row: ProbeSetRow): ProbeSet & { fingerprint: string } {
   return { id: row.id, name: row.name, format: row.format, path: row.root, fingerprint: row.fingerprint, exampleCount: row.nExamples, tasks: [], splits: [] };
@@ -24,6 +25,8 @@ export class ProbeSetResolver {
     @Arg('name', () => String, { nullable: true, description: 'id to register under (default: the path relative to its root)' }) name: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<ProbeSet> {
+    textArg('path', path, { maxLength: TEXT.path });
+    textArg('name', name, { maxLength: TEXT.id });
     return translating(async () => toProbeSet(await ctx.services.probeSets.register(path, name)));
   }
 
@@ -46,9 +49,11 @@ export class ProbeSetResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<ProbeExample[]> {
+    textArg('task', task, { maxLength: TEXT.name });
+    textArg('split', split, { maxLength: TEXT.name });
+    textArg('after', after, { maxLength: TEXT.name, allowEmpty: true });
     return translating(async () => {
-      const limit = first ?? 100;
-      if (limit < 1 || limit > 1000) throw new BadUserInputError(`'first' must be 1-1000, got ${limit}`, 'first');
+      const limit = intArg('first', first, PAGE, 100);
       const rows = await ctx.services.warehouse.examples(set.id, { task: task ?? undefined, split: split ?? undefined, first: limit, after: after ?? undefined });
       return rows.map((r) => ({ id: r.exampleId, task: r.task, split: r.split, prompt: r.prompt, images: r.images, answers: r.answers, description: r.description }));
     });

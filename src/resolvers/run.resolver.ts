@@ -5,11 +5,13 @@ import { Run } from '../schema/run.type.js';
 import type { RequestContext } from './context.js';
 import { toRun } from './run.mapping.js';
 import { translating } from './translate-error.js';
+import { idArg, intArg } from './validate-args.js';
 
 @Resolver(() => Run)
 export class RunResolver {
   @Query(() => Run, { nullable: true })
   run(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<Run | null> {
+    idArg('id', id);
     return translating(async () => {
       const row = await ctx.loaders.run.load(id);
       return row ? toRun(row, ctx.services.runs.liveProgress(row.id)) : null;
@@ -23,8 +25,7 @@ export class RunResolver {
     @Ctx() ctx: RequestContext,
   ): Promise<Run[]> {
     return translating(async () => {
-      const limit = first ?? 50;
-      if (limit < 1 || limit > 1000) throw new BadUserInputError(`'first' must be 1-1000, got ${limit}`, 'first');
+      const limit = intArg('first', first, { min: 1, max: 1000 }, 50);
       const rows = await ctx.services.warehouse.listRuns({ status: status ?? undefined, first: limit });
       return rows.map((r) => toRun(r, ctx.services.runs.liveProgress(r.id)));
     });
@@ -32,6 +33,7 @@ export class RunResolver {
 
   @Mutation(() => Run, { description: 'Stops a QUEUED or RUNNING run; it ends FAILED with the error "cancelled by request" and stores no rows.' })
   cancelRun(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<Run> {
+    idArg('id', id);
     return translating(async () => {
       const row = await ctx.loaders.run.load(id);
       if (!row) throw new NotFoundError('run', id);

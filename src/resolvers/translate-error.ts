@@ -1,12 +1,16 @@
 /**
  * The one place where engine, warehouse and service errors become client
- * errors with codes. Anything unrecognised is logged and masked.
+ * errors with codes. Anything unrecognised is a bug: it is logged in full and
+ * masked, and the log line and the client's error share an id so a report
+ * from a client leads to the stack.
  */
-import { GraphQLError } from 'graphql';
+import { randomUUID } from 'node:crypto';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { InvalidArgument, UnknownCheckpoint } from '../services/errors.js';
 import { InvalidCheckpointName } from '../services/checkpoint-registry.js';
 import { PathMissing, PathNotAllowed } from '../services/path-guard.js';
 import { CheckpointError } from '../engine/checkpoint/index.js';
+import { FileAccessError } from '../engine/fs/confined-files.js';
 import { WarehouseError } from '../warehouse/index.js';
 import { ProbeSetError } from '../engine/probes/index.js';
 import { ProbeSetChanged, UnknownProbeSet } from '../services/probe-set-registry.js';
@@ -25,11 +29,35 @@ export function toClientError(err: unknown): GraphQLError {
   if (err instanceof ProbeSetChanged) return new ClientError('PROBE_SET_CHANGED', err.message, { id: err.probeSetId });
   if (err instanceof ProbeSetError) return new ClientError('PROBE_SET_INVALID', err.message, { reason: err.code });
   if (err instanceof AnalysisInputError) return new BadUserInputError(err.message);
+  if (err instanceof FileAccessError) {
+    // a file inside a registered folder: the folder passed the allow-list, this file did not
+    if (err.reason === 'OUTSIDE_ROOTS') return new ClientError('PATH_NOT_ALLOWED', err.message, { reason: err.reason });
+    if (err.reason === 'MISSING') return new ClientError('NOT_FOUND', err.message, { reason: err.reason });
+    return new ClientError('BAD_USER_INPUT', err.message, { reason: err.reason });
+  }
   if (err instanceof WarehouseError) {
     if (err.code === 'SQL_REFUSED' || err.code === 'SQL_TIMEOUT' || err.code === 'SQL_ERROR') return new ClientError(err.code, err.message);
   }
-  console.error('[frankenscope] internal error:', err);
-  return new GraphQLError('internal error (details are in the server log)', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+  return internalError(err);
+}
+
+/** Logs `err` under a fresh id and returns the masked error carrying that id. */
+export function internalError(err: unknown): GraphQLError {
+  const errorId = randomUUID();
+  console.error(`[frankenscope] internal error ${errorId}:`, err);
+  return new GraphQLError(`internal error ${errorId} (details are in the server log under this id)`, { extensions: { code: 'INTERNAL_SERVER_ERROR', errorId } });
+}
+
+/**
+ * For ApolloServer's formatError: errors thrown outside `translating` (by the
+ * GraphQL layer itself, or a resolver that forgot it) would reach the client
+ * unmasked with their message; they get the same log-and-id treatment.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  if (formatted.extensions?.code !== 'INTERNAL_SERVER_ERROR' || formatted.extensions.errorId) return formatted;
+  const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
+  const masked = internalError(original);
+  return { message: masked.message, locations: formatted.locations, path: formatted.path, extensions: masked.extensions };
 }
 
 /** Runs a resolver body, translating any thrown error. */

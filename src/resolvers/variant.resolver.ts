@@ -11,16 +11,10 @@ import type { ResolvedVariant } from '../services/variant-service.js';
 import type { RequestContext } from './context.js';
 import { toRun } from './run.mapping.js';
 import { translating } from './translate-error.js';
+import { idArg, textArg, TEXT, waitSecondsArg } from './validate-args.js';
+import { checkAnalysisOptions, checkLayerCuts, checkRecipeInput } from './validate-inputs.js';
 import { scoreGrid } from './score-grid.js';
 import { toConditionScores, toTransitions, variantTransitions } from './variant.mapping.js';
-
-const MAX_WAIT_SECONDS = 600;
-
-function checkWait(waitSeconds: number | null): number {
-  const wait = waitSeconds ?? 10;
-  if (!(wait >= 0 && wait <= MAX_WAIT_SECONDS)) throw new BadUserInputError(`'waitSeconds' must be between 0 and ${MAX_WAIT_SECONDS}, got ${waitSeconds}`, 'waitSeconds');
-  return wait;
-}
 
 function toVariant(resolved: ResolvedVariant): Variant {
   return { fingerprint: resolved.fingerprint, label: resolved.label, recipe: resolved.recipe, models: resolved.models.map((m) => m.id), resolved };
@@ -30,6 +24,7 @@ function toVariant(resolved: ResolvedVariant): Variant {
 export class VariantResolver {
   @Query(() => Variant, { description: 'Resolves a model or merge recipe to its canonical variant (nothing is computed until scores are asked for).' })
   variant(@Arg('recipe', () => VariantRecipeInput) recipe: VariantRecipeInput, @Ctx() ctx: RequestContext): Promise<Variant> {
+    checkRecipeInput('recipe', recipe);
     return translating(async () => toVariant(await ctx.services.variants.resolve(recipe)));
   }
 
@@ -43,9 +38,13 @@ export class VariantResolver {
     @Arg('name', () => String, { nullable: true, description: 'id to register the export under (default: its path relative to the root)' }) name: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Checkpoint> {
+    checkRecipeInput('recipe', recipe);
+    textArg('path', path, { maxLength: TEXT.path });
+    textArg('dtype', dtype, { maxLength: 8 });
+    textArg('name', name, { maxLength: TEXT.id });
     return translating(async () => {
       const d = dtype ?? 'BF16';
-      if (d !== 'F32' && d !== 'F16' && d !== 'BF16') throw new BadUserInputError(`'dtype' must be F32, F16 or BF16, got '${d}'`, 'dtype');
+      if (d !== 'F32' && d !== 'F16' && d !== 'BF16') throw new BadUserInputError(`'dtype' must be F32, F16 or BF16, got '${d}'`, 'dtype', { values: ['F32', 'F16', 'BF16'] });
       const resolved = await ctx.services.variants.resolve(recipe);
       return ctx.services.variants.export(resolved, path, { dtype: d, name });
     });
@@ -60,8 +59,10 @@ export class VariantResolver {
     @Arg('waitSeconds', () => Float, { nullable: true }) waitSeconds: number | null,
     @Ctx() ctx: RequestContext,
   ): Promise<VariantScores> {
+    idArg('probeSet', probeSet);
+    checkAnalysisOptions('options', options);
     return translating(async () => {
-      const wait = checkWait(waitSeconds);
+      const wait = waitSecondsArg(waitSeconds);
       const handle = await ctx.services.variants.score(variant.resolved as ResolvedVariant, probeSet, setting, options ?? {});
       await waitForRun(handle, wait);
       return { runId: handle.runId, setting };
@@ -81,8 +82,11 @@ export class VariantResolver {
     @Arg('waitSeconds', () => Float, { nullable: true }) waitSeconds: number | null,
     @Ctx() ctx: RequestContext,
   ): Promise<ConditionTransition[]> {
+    checkRecipeInput('versus', versus);
+    idArg('probeSet', probeSet);
+    checkAnalysisOptions('options', options);
     return translating(async () => {
-      const wait = checkWait(waitSeconds);
+      const wait = waitSecondsArg(waitSeconds);
       const service = ctx.services.variants;
       const a = variant.resolved as ResolvedVariant;
       const b = await service.resolve(versus);
@@ -108,8 +112,13 @@ export class VariantResolver {
     @Arg('waitSeconds', () => Float, { nullable: true }) waitSeconds: number | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Transferability> {
+    idArg('sft', sft);
+    idArg('rl', rl);
+    idArg('probeSet', probeSet);
+    checkLayerCuts('layerCuts', layerCuts);
+    checkAnalysisOptions('options', options);
     return translating(async () => {
-      const wait = checkWait(waitSeconds);
+      const wait = waitSecondsArg(waitSeconds);
       const variants = await ctx.services.variants.referenceVariants(sft, rl, layerCuts);
       const grid = await scoreGrid(ctx, variants.map((variant) => ({ variant })), probeSet, options, wait);
       const rows: TransferRow[] = grid.done.map((cell) => ({

@@ -23,8 +23,9 @@ export class ClientError extends GraphQLError {
 }
 
 export class BadUserInputError extends ClientError {
-  constructor(message: string, argument?: string) {
-    super('BAD_USER_INPUT', message, argument ? { argument } : {});
+  /** `allowed` (e.g. { min, max } or { maxLength }) lets a client correct the value without parsing the message */
+  constructor(message: string, argument?: string, allowed?: Record<string, unknown>) {
+    super('BAD_USER_INPUT', message, { ...(argument ? { argument } : {}), ...(allowed ? { allowed } : {}) });
   }
 }
 

@@ -33,7 +33,7 @@ export class ProbeSet {
   @Field(() => String)
   name!: string;
 
-  @Field(() => String, { description: "'reference-pairs' or 'jsonl'" })
+  @Field(() => String, { description: "'reference' (target/source pairs, one folder per task) or 'jsonl' (probes.jsonl); the same names as the format column in SQL" })
   format!: string;
 
   @Field(() => String)

@@ -44,7 +44,8 @@ export class CheckpointRegistry {
     const { real, root } = await resolveAllowedPath(path, this.roots);
     const id = name ?? defaultId(relative(root, real) || basename(real));
     if (!ID_PATTERN.test(id)) throw new InvalidCheckpointName(id);
-    const checkpoint = await Checkpoint.open(real);
+    // every file, not just the folder, must stay inside the roots: a symlinked shard could lead anywhere
+    const checkpoint = await Checkpoint.open(real, { roots: this.roots });
     try {
       const fingerprint = await checkpoint.fingerprint(this.warehouse.fingerprintCache());
       const names = [...checkpoint.tensors.keys()];
@@ -64,9 +65,8 @@ export class CheckpointRegistry {
         dtype: checkpoint.dominantDtype(),
         config,
       };
-      await this.warehouse.upsertCheckpoint(row);
-      await this.warehouse.upsertTensors(
-        fingerprint,
+      await this.warehouse.registerCheckpoint(
+        row,
         [...checkpoint.tensors.values()].map((t) => {
           const placement = placeTensor(t.name, blocks.visionBlocks);
           return { name: t.name, dtype: t.dtype, shape: t.shape, layerIndex: placement.layerIndex, section: placement.section, component: placement.component };

@@ -4,6 +4,7 @@
  */
 import { realpath } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
+import { InvalidArgument } from './errors.js';
 
 export class PathNotAllowed extends Error {
   constructor(readonly path: string, readonly roots: readonly string[]) {
@@ -33,14 +34,17 @@ function inside(child: string, root: string): boolean {
 }
 
 /**
- * Resolves `path` (a relative path is tried against each root, then the cwd)
+ * Resolves `path` (a relative path is tried against each root, never the
+ * server's working directory, which a client neither chose nor may learn)
  * and returns its real path and the root holding it. A path outside every
  * root is refused whether or not it exists, so the error reveals nothing.
- * @throws PathNotAllowed when outside every root (symlinks resolved); PathMissing when inside but absent
+ * @throws PathNotAllowed when outside every root (symlinks resolved); PathMissing when inside but absent; InvalidArgument for a NUL byte
  */
 export async function resolveAllowedPath(path: string, roots: readonly string[]): Promise<{ real: string; root: string }> {
+  // realpath would throw a TypeError, which clients would see as an internal error
+  if (path.includes('\0')) throw new InvalidArgument('path', `path ${JSON.stringify(path)} contains a NUL byte, which no file name can hold`);
   const realRoots = (await Promise.all(roots.map(realOrNull))).filter((r): r is string => r !== null);
-  const candidates = path.startsWith('/') ? [resolve(path)] : [...realRoots.map((r) => resolve(r, path)), resolve(path)];
+  const candidates = path.startsWith('/') ? [resolve(path)] : realRoots.map((r) => resolve(r, path));
   let lexicallyInside = false;
   for (const candidate of candidates) {
     if (!realRoots.some((r) => inside(candidate, r)) && !roots.some((r) => inside(candidate, resolve(r)))) continue;

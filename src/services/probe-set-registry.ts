@@ -2,7 +2,7 @@
  * Registering probe sets: path allow-list, all-or-nothing validation by the
  * engine's reader, content fingerprint, and the rows the warehouse keeps.
  */
-import { basename, relative, resolve } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { loadProbeSet } from '../engine/probes/index.js';
 import type { ProbeSet } from '../engine/probes/types.js';
 import type { ProbeSetRow, Warehouse } from '../warehouse/index.js';
@@ -35,7 +35,8 @@ export class ProbeSetRegistry {
     const { real, root } = await resolveAllowedPath(path, this.roots);
     const id = name ?? defaultId((relative(root, real) || basename(real)).replace(/\.jsonl$/, ''));
     if (!ID_PATTERN.test(id)) throw new InvalidArgument('name', `probe set name '${id}' is invalid: use 1-128 letters, digits, '.', '_', '-' or '/', starting with a letter or digit`);
-    const set = await loadProbeSet(real, { name: id });
+    // decoding every image now means a bad file is refused before anything is stored, not at each analysis
+    const set = await loadProbeSet(real, { name: id, roots: this.roots, decodeImages: true });
     await this.warehouse.upsertProbeSet({
       id,
       name: id,
@@ -63,7 +64,9 @@ export class ProbeSetRegistry {
   async load(id: string): Promise<{ row: ProbeSetRow; set: ProbeSet }> {
     const [row] = await this.warehouse.getProbeSets([id]);
     if (!row) throw new UnknownProbeSet(id);
-    const set = await loadProbeSet(row.root, { format: row.format, name: row.name });
+    // the set's own folder was checked at registration (demo sets are registered outside the configured roots)
+    const own = row.root.endsWith('.jsonl') ? dirname(row.root) : row.root;
+    const set = await loadProbeSet(row.root, { format: row.format, name: row.name, roots: [...this.roots, own] });
     if (set.fingerprint !== row.fingerprint) throw new ProbeSetChanged(id);
     return { row, set };
   }

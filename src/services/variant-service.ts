@@ -17,9 +17,9 @@ import type { CheckpointRegistry } from './checkpoint-registry.js';
 import { InvalidArgument, UnknownCheckpoint } from './errors.js';
 import { imagePath, type ProbeSetRegistry } from './probe-set-registry.js';
 import type { RunHandle, RunManager } from './run-manager.js';
-import { resolveAllowedPath } from './path-guard.js';
-import { stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { PathMissing, resolveAllowedPath } from './path-guard.js';
+import { lstat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
 /** What a client sends: exactly one of model, preset (with sft and rl) or recipe. */
 export interface VariantRequest {
@@ -155,12 +155,31 @@ export class VariantService {
     return this.checkpoints.register(target, options.name ?? undefined);
   }
 
-  /** A new directory's path: its parent must exist inside a model root; the directory itself must not exist. */
+  /**
+   * A new directory's path: its parent must exist inside a model root (a
+   * relative path is relative to a root); nothing may exist at the path itself.
+   */
   private async exportTarget(path: string): Promise<string> {
-    const parent = dirname(resolve(path));
-    const { real } = await resolveAllowedPath(parent, this.roots);
-    const target = join(real, basename(resolve(path)));
-    if (await stat(target).then(() => true, () => false)) throw new InvalidArgument('path', `'${path}' already exists; exportVariant writes a new directory`);
+    if (path.includes('\0')) throw new InvalidArgument('path', `'path' ${JSON.stringify(path)} contains a NUL byte, which no file name can hold`);
+    const name = basename(path);
+    if (name === '' || name === '.' || name === '..') throw new InvalidArgument('path', `'${path}' does not end in the name of a directory to create`);
+    let real: string;
+    try {
+      ({ real } = await resolveAllowedPath(dirname(path), this.roots));
+    } catch (err) {
+      if (err instanceof PathMissing) throw new InvalidArgument('path', `the folder that would hold '${path}' does not exist inside a model root`);
+      throw err;
+    }
+    const target = join(real, name);
+    // lstat, not stat: a dangling symlink is something at the path too, and renaming onto it would fail half way
+    const occupied = await lstat(target).then(
+      () => true,
+      (e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return false;
+        throw new InvalidArgument('path', `'${path}' cannot be checked (${e.code ?? 'error'})`);
+      },
+    );
+    if (occupied) throw new InvalidArgument('path', `'${path}' already exists (a symlink, even a dangling one, counts); exportVariant writes a new directory`);
     return target;
   }
 

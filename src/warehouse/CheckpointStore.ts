@@ -1,5 +1,5 @@
 import { TENSOR_COLUMNS, toColumnArrays, type FingerprintedTensor } from './columnSpecs.js';
-import type { PlainRow } from './duckdbBinding.js';
+import type { DbConnection, PlainRow } from './duckdbBinding.js';
 import { inTransaction } from './inTransaction.js';
 import { camelRow, pickInOrder } from './rowMapping.js';
 import type { CheckpointRow, TensorRow } from './types.js';
@@ -19,8 +19,8 @@ export class CheckpointStore {
   constructor(private readonly context: WarehouseContext) {}
 
   /** Inserts or refreshes a checkpoint by id; a refresh keeps the first registered_at. */
-  async upsert(c: CheckpointRow): Promise<void> {
-    await this.context.owner.run(`INSERT INTO checkpoints (${CHECKPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  async upsert(c: CheckpointRow, connection: DbConnection = this.context.owner): Promise<void> {
+    await connection.run(`INSERT INTO checkpoints (${CHECKPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET ${UPDATABLE.map((column) => `${column} = excluded.${column}`).join(', ')}`, [
       c.id,
       c.name,
@@ -53,13 +53,26 @@ export class CheckpointStore {
 
   /** Replaces the tensor list of one fingerprint, atomically. */
   async upsertTensors(fingerprint: string, tensors: readonly TensorRow[]): Promise<void> {
-    const rows: FingerprintedTensor[] = tensors.map((t) => ({ ...t, checkpointFingerprint: fingerprint }));
+    await this.context.withDedicatedConnection((connection) => inTransaction(connection, () => this.#replaceTensors(connection, fingerprint, tensors)));
+  }
+
+  /**
+   * The checkpoint row and its fingerprint's tensor list in one transaction,
+   * so a failure half way never leaves a checkpoint whose tensors are missing.
+   */
+  async register(c: CheckpointRow, tensors: readonly TensorRow[]): Promise<void> {
     await this.context.withDedicatedConnection((connection) =>
       inTransaction(connection, async () => {
-        await connection.run('DELETE FROM tensors WHERE checkpoint_fingerprint = ?', [fingerprint]);
-        await connection.append('tensors', TENSOR_COLUMNS, toColumnArrays(TENSOR_COLUMNS, rows));
+        await this.upsert(c, connection);
+        await this.#replaceTensors(connection, c.fingerprint, tensors);
       }),
     );
+  }
+
+  async #replaceTensors(connection: DbConnection, fingerprint: string, tensors: readonly TensorRow[]): Promise<void> {
+    const rows: FingerprintedTensor[] = tensors.map((t) => ({ ...t, checkpointFingerprint: fingerprint }));
+    await connection.run('DELETE FROM tensors WHERE checkpoint_fingerprint = ?', [fingerprint]);
+    await connection.append('tensors', TENSOR_COLUMNS, toColumnArrays(TENSOR_COLUMNS, rows));
   }
 
   async tensors(fingerprint: string): Promise<TensorRow[]> {

@@ -133,6 +133,11 @@ export class Warehouse {
   getCheckpoints(ids: readonly string[]): Promise<(CheckpointRow | undefined)[]> {
     return this.#checkpoints.getMany(ids);
   }
+  /** Registers a checkpoint: its row and its fingerprint's tensor list, in one transaction (a failure stores neither). */
+  async registerCheckpoint(c: CheckpointRow, tensors: readonly TensorRow[]): Promise<void> {
+    this.assertWritable('registerCheckpoint');
+    return this.#checkpoints.register(c, tensors);
+  }
   /** Replaces the tensor list stored for a checkpoint fingerprint (one transaction). */
   async upsertTensors(fingerprint: string, tensors: readonly TensorRow[]): Promise<void> {
     this.assertWritable('upsertTensors');

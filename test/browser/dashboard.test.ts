@@ -1,10 +1,10 @@
 /**
  * End to end: the built dashboard served by the real server on the shipped
- * demo models, driven in headless Debian chromium. Every number the page
- * shows is checked against an independent GraphQL query for the same
- * analysis (the page's own operations are not reused here).
+ * demo models, driven in headless Chromium (the one scripts/ensure-browser.ts
+ * finds). Every number the page shows is checked against an independent
+ * GraphQL query for the same analysis (the page's own operations are not
+ * reused here).
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
-import { chartsReady, CHROMIUM, ensureBuilt, num, openPage as openRecordingPage, screenshot, statusReaches, tableRows } from './page-helpers.js';
+import { browserPath, chartsReady, ensureBuilt, num, openPage as openRecordingPage, screenshot, statusReaches, tableRows } from './page-helpers.js';
 /** The demo trio and probe sets the server registers at start. */
 const TRIO = { base: 'demo/base', sft: 'demo/sft', rl: 'demo/rl' };
 const PAIRS = 'demo/pairs';
@@ -52,9 +52,8 @@ beforeAll(async () => {
 }, 180_000);
 
 async function setUp(): Promise<void> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is missing at ${CHROMIUM}: the dashboard's browser tests drive Debian's chromium. Install it with \`apt-get install chromium\` (.ci/run does this on a clean machine).`);
-  }
+  // throws with the command that installs one when there is no browser (npm test's pretest installs it)
+  const executablePath = browserPath();
   await ensureBuilt();
   dir = await mkdtemp(join(tmpdir(), 'frankenscope-dashboard-'));
   // the shipped demo models and probe sets, a warehouse of our own
@@ -64,7 +63,7 @@ async function setUp(): Promise<void> {
   const ids = checkpoints.map((c) => c.id);
   for (const id of Object.values(TRIO)) if (!ids.includes(id)) throw new Error(`the demo checkpoint '${id}' is not registered (data/demo incomplete?); registered: ${ids.join(', ')}`);
   for (const id of [PAIRS, QUESTIONS]) if (!probeSets.some((p) => p.id === id)) throw new Error(`the demo probe set '${id}' is not registered (data/probes/world missing?)`);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true });
+  browser = await chromium.launch({ executablePath, args: ['--no-sandbox'], headless: true });
 }
 
 afterAll(async () => {

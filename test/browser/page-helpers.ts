@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 
-export const CHROMIUM = '/usr/bin/chromium';
+/** The browser the tests drive: CHROME_PATH, the system's chromium / google-chrome, or Playwright's cache (scripts/ensure-browser.ts, run by `npm test`'s pretest). */
+export { browserPath } from '../../scripts/ensure-browser.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WEB = join(ROOT, 'web');
 const DIST_INDEX = join(WEB, 'dist', 'index.html');

@@ -4,9 +4,10 @@
  * base. The directory appears atomically: everything is written into a
  * temporary sibling that is renamed into place at the end.
  */
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Checkpoint, CONFIG_FILE, DTYPE_BYTES, INDEX_FILE, type StorableDtype, writeSafetensors, type TensorToWrite } from '../checkpoint/index.js';
+import { confinedFileExists, readConfinedFile, type AllowedRoots } from '../fs/confined-files.js';
 import type { WeightSource } from '../runtime/weights.js';
 
 /** Files copied from the base directory when present (tokenizer, generation and processor settings). */
@@ -25,6 +26,8 @@ export interface ExportOptions {
   maxShardBytes?: number;
   /** extra safetensors metadata (`format: pt` is always written) */
   metadata?: Record<string, string>;
+  /** every file read from `copyFrom` must resolve inside these [`copyFrom` itself] */
+  roots?: AllowedRoots;
 }
 
 /** What {@link exportVariant} wrote. */
@@ -37,9 +40,10 @@ export interface ExportResult {
   totalBytes: number;
 }
 
+/** lstat, so a dangling symlink counts as something in the way. */
 async function exists(path: string): Promise<boolean> {
   try {
-    await stat(path);
+    await lstat(path);
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
@@ -68,7 +72,8 @@ export async function exportVariant(weights: WeightSource, dir: string, options:
     throw new TypeError(`'dtype' must be F32, F16 or BF16, got ${JSON.stringify(options.dtype)}`);
   }
   if (await exists(target)) throw new Error(`'dir' ${target} already exists; exportVariant writes a new directory`);
-  const base = await Checkpoint.open(options.copyFrom);
+  const roots = options.roots ?? [resolve(options.copyFrom)];
+  const base = await Checkpoint.open(options.copyFrom, { roots });
   const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
   try {
     await mkdir(tmp, { recursive: true });
@@ -107,11 +112,13 @@ export async function exportVariant(weights: WeightSource, dir: string, options:
     if (count > 1) {
       await writeFile(join(tmp, INDEX_FILE), `${JSON.stringify({ metadata: { total_size: totalBytes }, weight_map: weightMap }, null, 2)}\n`);
     }
-    const config = JSON.parse(await readFile(join(base.dir, CONFIG_FILE), 'utf8')) as Record<string, unknown>;
+    // the config Checkpoint.open read (confined); reading the file again could meet a different one
+    const config = structuredClone(base.config);
     config.torch_dtype = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' }[options.dtype];
     await writeFile(join(tmp, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
     for (const file of COPIED_FILES) {
-      if (await exists(join(base.dir, file))) await copyFile(join(base.dir, file), join(tmp, file));
+      const from = join(base.dir, file);
+      if (await confinedFileExists(from, roots)) await writeFile(join(tmp, file), await readConfinedFile(from, roots));
     }
     await rename(tmp, target);
     return { dir: target, shards: files, tensorCount: names.length, totalBytes };

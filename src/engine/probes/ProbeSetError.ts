@@ -24,7 +24,9 @@ export type ProbeSetErrorCode =
   /** an image path that points to no readable file */
   | 'MISSING_IMAGE'
   /** an absolute image path, or one that leaves the set's folder */
-  | 'IMAGE_OUTSIDE_ROOT';
+  | 'IMAGE_OUTSIDE_ROOT'
+  /** an image file that is not a PNG or JPEG the model's decoder can read */
+  | 'BAD_IMAGE';
 
 /** Where a problem sits: the file, its 1-based line, the example id when known. */
 export interface ProbeSetErrorLocation {

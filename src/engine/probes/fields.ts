@@ -17,6 +17,22 @@ export function requireString(record: Record<string, unknown>, key: string, wher
   return value;
 }
 
+/** What an unrecognised line is told: the two line shapes the readers accept. */
+export const ACCEPTED_FORMATS =
+  'frankenscope reads two formats (docs/probe-sets.md): probes.jsonl lines {"id", "split", "task"?, "prompt", "image"?, "answer", ...}, ' +
+  'and reference task folders whose data.jsonl lines are {"id", "task", "target_image", "source_image", "prompt", "meta"}';
+
+/**
+ * An example's id. A line without one is most likely some other JSONL
+ * (a chat log, a dataset export), so the message says what is accepted.
+ */
+export function requireId(record: Record<string, unknown>, where: ProbeSetErrorLocation): string {
+  if (record.id === undefined || record.id === null) {
+    throw new ProbeSetError('MISSING_FIELD', `'id' is missing, so this line is no probe: ${ACCEPTED_FORMATS}`, where);
+  }
+  return requireString(record, 'id', where);
+}
+
 /** An optional string field: undefined and null read as null. */
 export function optionalString(record: Record<string, unknown>, key: string, where: ProbeSetErrorLocation): string | null {
   const value = record[key];

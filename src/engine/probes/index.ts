@@ -6,6 +6,7 @@ export { IMAGE_MARKER } from './fields.js';
 export { JSONL_PROBES_FILE, DEFAULT_TASK } from './jsonl-format.js';
 export { REFERENCE_DATA_FILE } from './reference-format.js';
 export {
+  PROBE_SET_FORMATS,
   PROBE_TASKS,
   REFERENCE_SPLIT,
   REFERENCE_TASKS,

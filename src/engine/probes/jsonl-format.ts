@@ -5,9 +5,10 @@
  * image paths relative to the file's folder.
  */
 import { dirname } from 'node:path';
+import type { AllowedRoots } from '../fs/confined-files.js';
 import type { ImageCatalog } from './images.js';
 import { readJsonl } from './jsonl-lines.js';
-import { checkAnswer, checkImageMarkers, optionalObject, optionalString, requireString, requireTask } from './fields.js';
+import { checkAnswer, checkImageMarkers, optionalObject, optionalString, requireId, requireString, requireTask } from './fields.js';
 import { ProbeSetError, type ProbeSetErrorLocation } from './ProbeSetError.js';
 import { PROBE_TASKS, type LocatedExample, type ProbeExample } from './types.js';
 
@@ -19,14 +20,14 @@ export const DEFAULT_TASK = 'free';
 
 const KNOWN_FIELDS = new Set(['id', 'split', 'task', 'prompt', 'image', 'answer', 'description', 'tags', 'meta']);
 
-/** Reads one probes.jsonl into examples; images are registered with `catalog`. */
-export async function readJsonlProbes(file: string, catalog: ImageCatalog): Promise<LocatedExample[]> {
+/** Reads one probes.jsonl (inside `roots`) into examples; images are registered with `catalog`. */
+export async function readJsonlProbes(file: string, roots: AllowedRoots, catalog: ImageCatalog): Promise<LocatedExample[]> {
   const folder = dirname(file);
-  return (await readJsonl(file)).map(({ line, value }) => ({ file, line, example: readLine(value, { file, line }, folder, catalog) }));
+  return (await readJsonl(file, roots)).map(({ line, value }) => ({ file, line, example: readLine(value, { file, line }, folder, catalog) }));
 }
 
 function readLine(record: Record<string, unknown>, at: { file: string; line: number }, folder: string, catalog: ImageCatalog): ProbeExample {
-  const id = requireString(record, 'id', at);
+  const id = requireId(record, at);
   const where: ProbeSetErrorLocation = { ...at, exampleId: id };
   const unknown = Object.keys(record).filter((key) => !KNOWN_FIELDS.has(key));
   if (unknown.length > 0) {

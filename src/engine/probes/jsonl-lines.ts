@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { FileAccessError, JsonSyntaxError, parseJsonNamingPlace, readConfinedText, type AllowedRoots } from '../fs/confined-files.js';
 import { ProbeSetError } from './ProbeSetError.js';
 
 /** One non-blank line of a JSONL file, parsed to an object. */
@@ -9,16 +9,18 @@ export interface JsonlRecord {
 }
 
 /**
- * Reads a JSONL file: blank lines are skipped, every other line must be one
- * JSON object.
- * @throws ProbeSetError NOT_FOUND when the file cannot be read, BAD_JSON naming the line
+ * Reads a JSONL file (a regular file inside `roots`): blank lines are
+ * skipped, every other line must be one JSON object.
+ * @throws ProbeSetError NOT_FOUND when the file is missing, BAD_JSON naming the line and column
+ * @throws FileAccessError when the file resolves outside the roots or is not a regular file
  */
-export async function readJsonl(file: string): Promise<JsonlRecord[]> {
+export async function readJsonl(file: string, roots: AllowedRoots): Promise<JsonlRecord[]> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readConfinedText(file, roots);
   } catch (error) {
-    throw new ProbeSetError('NOT_FOUND', `cannot read the file: ${(error as Error).message}`, { file });
+    if (error instanceof FileAccessError && error.reason === 'MISSING') throw new ProbeSetError('NOT_FOUND', 'the file does not exist', { file });
+    throw error;
   }
   const records: JsonlRecord[] = [];
   const lines = text.split(/\r?\n/);
@@ -27,9 +29,10 @@ export async function readJsonl(file: string): Promise<JsonlRecord[]> {
     if (raw.trim() === '') continue;
     let value: unknown;
     try {
-      value = JSON.parse(raw);
+      value = parseJsonNamingPlace(raw, file);
     } catch (error) {
-      throw new ProbeSetError('BAD_JSON', `not valid JSON: ${(error as Error).message}`, { file, line: i + 1 });
+      if (!(error instanceof JsonSyntaxError)) throw error;
+      throw new ProbeSetError('BAD_JSON', `not valid JSON: ${error.problem} at column ${error.column}`, { file, line: i + 1 });
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw new ProbeSetError('BAD_JSON', 'each line must be one JSON object', { file, line: i + 1 });

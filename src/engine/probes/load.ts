@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import type { AllowedRoots } from '../fs/confined-files.js';
 import { probeSetFingerprint } from './fingerprint.js';
 import { ImageCatalog } from './images.js';
 import { JSONL_PROBES_FILE, readJsonlProbes } from './jsonl-format.js';
@@ -13,6 +14,10 @@ export interface LoadProbeSetOptions {
   format?: ProbeSetFormat;
   /** display name; default the root folder's name */
   name?: string;
+  /** every file read (JSONL and images) must resolve inside these [the set's root folder] */
+  roots?: AllowedRoots;
+  /** decode every image as the model will, refusing one that cannot be (BAD_IMAGE) [false: only hashed] */
+  decodeImages?: boolean;
 }
 
 /**
@@ -21,13 +26,17 @@ export interface LoadProbeSetOptions {
  * - a single reference task folder (holding data.jsonl) or that data.jsonl,
  * - a folder holding probes.jsonl, or any other .jsonl file of our format.
  * @throws ProbeSetError with a code naming the broken rule, the file, line and example id
+ * @throws FileAccessError when a file resolves outside `options.roots` or is not a regular file
  */
 export async function loadProbeSet(path: string, options: LoadProbeSetOptions = {}): Promise<ProbeSet> {
   const located = await locate(resolve(path), options.format);
-  const catalog = new ImageCatalog(located.root);
+  const roots = options.roots ?? [located.root];
+  const catalog = new ImageCatalog(located.root, roots, { decode: options.decodeImages ?? false });
   const read =
-    located.format === 'reference' ? await readReferenceFiles(located.files, catalog) : await readJsonlProbes(located.files[0]!, catalog);
-  checkIds(read, located.files);
+    located.format === 'reference'
+      ? await readReferenceFiles(located.files, roots, catalog)
+      : await readJsonlProbes(located.files[0]!, roots, catalog);
+  checkIds(read, located.files, located.root);
   await catalog.hashAll();
   const examples = read.map((r) => r.example);
   return {
@@ -47,7 +56,7 @@ interface Located {
 
 async function locate(path: string, format: ProbeSetFormat | undefined): Promise<Located> {
   const kind = await kindOf(path);
-  if (kind === 'missing') throw new ProbeSetError('NOT_FOUND', `no such file or folder: ${path}`, { file: path });
+  if (kind === 'missing') throw new ProbeSetError('NOT_FOUND', 'no such file or folder', { file: path });
   if (kind === 'file') {
     const detected: ProbeSetFormat = basename(path) === REFERENCE_DATA_FILE ? 'reference' : 'jsonl';
     return { format: format ?? detected, root: dirname(path), files: [path] };
@@ -73,7 +82,7 @@ async function locate(path: string, format: ProbeSetFormat | undefined): Promise
       : format === 'reference'
         ? `${REFERENCE_DATA_FILE} or task subfolders holding one`
         : `${JSONL_PROBES_FILE}, ${REFERENCE_DATA_FILE}, or task subfolders holding ${REFERENCE_DATA_FILE}`;
-  throw new ProbeSetError('NOT_A_PROBE_SET', `folder ${path} holds no ${wanted}`, { file: path });
+  throw new ProbeSetError('NOT_A_PROBE_SET', `the folder holds no ${wanted}`, { file: path });
 }
 
 async function kindOf(path: string): Promise<'file' | 'folder' | 'missing'> {
@@ -85,16 +94,18 @@ async function kindOf(path: string): Promise<'file' | 'folder' | 'missing'> {
   }
 }
 
-function checkIds(examples: readonly LocatedExample[], files: readonly string[]): void {
+function checkIds(examples: readonly LocatedExample[], files: readonly string[], root: string): void {
   if (examples.length === 0) {
-    throw new ProbeSetError('EMPTY_SET', `no examples in ${files.join(', ')}`, { file: files[0] });
+    const others = files.length > 1 ? ` (nor in ${files.slice(1).map((f) => relative(root, f)).join(', ')})` : '';
+    throw new ProbeSetError('EMPTY_SET', `no examples${others}`, { file: files[0] });
   }
   const seen = new Map<string, LocatedExample>();
   for (const located of examples) {
     const id = located.example.id;
     const first = seen.get(id);
     if (first !== undefined) {
-      throw new ProbeSetError('DUPLICATE_ID', `id '${id}' was already used at ${first.file}:${first.line}`, {
+      const place = first.file === located.file ? `line ${first.line}` : `${first.file}:${first.line}`;
+      throw new ProbeSetError('DUPLICATE_ID', `id '${id}' was already used at ${place}`, {
         file: located.file,
         line: located.line,
         exampleId: id,

@@ -5,9 +5,10 @@
  * image paths relative to the task folder, gold answers in `meta`.
  */
 import { dirname, join } from 'node:path';
+import type { AllowedRoots } from '../fs/confined-files.js';
 import type { ImageCatalog } from './images.js';
 import { readJsonl } from './jsonl-lines.js';
-import { checkAnswer, checkImageMarkers, optionalObject, requireString, requireTask } from './fields.js';
+import { checkAnswer, checkImageMarkers, optionalObject, requireId, requireString, requireTask } from './fields.js';
 import { ProbeSetError, type ProbeSetErrorLocation } from './ProbeSetError.js';
 import { REFERENCE_SPLIT, REFERENCE_TASKS, type LocatedExample, type ProbeAnswer, type ProbeExample } from './types.js';
 
@@ -26,10 +27,10 @@ const ANSWER_FIELDS: Readonly<Record<string, readonly [string, string]>> = {
  * Reads the data.jsonl files given (absolute paths, in order) into examples;
  * images are registered with `catalog` (the caller hashes them).
  */
-export async function readReferenceFiles(files: readonly string[], catalog: ImageCatalog): Promise<LocatedExample[]> {
+export async function readReferenceFiles(files: readonly string[], roots: AllowedRoots, catalog: ImageCatalog): Promise<LocatedExample[]> {
   const examples: LocatedExample[] = [];
   for (const file of files) {
-    for (const { line, value } of await readJsonl(file)) {
+    for (const { line, value } of await readJsonl(file, roots)) {
       examples.push({ file, line, example: readLine(value, { file, line }, dirname(file), catalog) });
     }
   }
@@ -37,7 +38,7 @@ export async function readReferenceFiles(files: readonly string[], catalog: Imag
 }
 
 function readLine(record: Record<string, unknown>, at: { file: string; line: number }, folder: string, catalog: ImageCatalog): ProbeExample {
-  const id = requireString(record, 'id', at);
+  const id = requireId(record, at);
   const where: ProbeSetErrorLocation = { ...at, exampleId: id };
   if (record.task === undefined) throw new ProbeSetError('MISSING_FIELD', "'task' is missing", where);
   const task = requireTask(record.task, REFERENCE_TASKS, where);
