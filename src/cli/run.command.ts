@@ -1,5 +1,6 @@
 /** `frankenscope run`: a smoke test of the engine on any checkpoint directory. */
 import { resolve } from 'node:path';
+import { loadChatTemplate, renderChatPrompt } from '../engine/model/chat.js';
 import { buildPrompt } from '../engine/model/prompt.js';
 import { loadVisionImage } from '../engine/model/vision-images.js';
 import { visualTokenCount } from '../engine/model/vision-input.js';
@@ -13,6 +14,7 @@ export interface RunCliOptions {
   /** image files, one per `<image>` marker in order */
   image?: string[];
   maxNewTokens: number;
+  chat?: boolean;
   json?: boolean;
 }
 
@@ -23,7 +25,8 @@ export async function runCommand(opts: RunCliOptions): Promise<void> {
     const config = weights.config;
     const images = await Promise.all((opts.image ?? []).map((file) => loadVisionImage(resolve(file), config)));
     const counts = images.map((img) => visualTokenCount(img.grid, config.vision!.spatialMergeSize));
-    const { ids } = buildPrompt(opts.prompt, { tokenizer, config, imageTokenCounts: counts });
+    const prompt = opts.chat ? renderChatPrompt(opts.prompt, images.length, await loadChatTemplate(resolve(opts.model)), config, tokenizer) : opts.prompt;
+    const { ids } = buildPrompt(prompt, { tokenizer, config, imageTokenCounts: counts });
     const runner = await HookedRunner.create({ weights });
     try {
       const input = { inputIds: ids, ...(images.length > 0 ? { images } : {}) };

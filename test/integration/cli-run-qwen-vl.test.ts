@@ -13,6 +13,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { QWEN_VL_TOKEN_IDS, writeHubQwenVl } from '../../src/engine/fixtures/hub-qwen-vl.js';
 import { parseQwen2VLPreprocessorConfig, processQwenImage } from '../../src/engine/model/families/qwen-vl/image-processor.js';
+import { TextTokenizer } from '../../src/engine/model/tokenizer.js';
 import { loadQwenVlReference, referenceGreedy, referenceQwenVl } from '../reference/qwen-vl/forward.js';
 
 const run = promisify(execFile);
@@ -86,6 +87,24 @@ describe('frankenscope run on hub checkpoints', () => {
     const input = { ids: [out.promptTokenIds] };
     expect(relativeError(out.lastLogits, referenceQwenVl(ref.config, ref.weights, input, { lastOnly: true }).logits[0]!)).toBeLessThan(1e-4);
     expect(out.generatedTokenIds).toEqual(referenceGreedy(ref.config, ref.weights, input, { maxNewTokens: 3, eosTokenIds: [151645, 151643] }).tokens[0]);
+  });
+
+  test('--chat renders the model\'s chat template around the prompt, the image expanded in place', async () => {
+    const model = join(dir, 'qwen2');
+    const img = await png(join(dir, 'chat.png'), 56, 56, 4);
+    const out = await cli(['--model', model, '--prompt', '<image>What is this?', '--image', img, '--chat', '--max-new-tokens', '1']);
+    const tokenizer = await TextTokenizer.load(model);
+    const { visionStart: S, visionEnd: E, imagePad: I } = QWEN_VL_TOKEN_IDS;
+    // Qwen2-VL's template: a default system turn, the user turn with the image first, then the assistant's prompt
+    expect(out.promptTokenIds).toEqual([
+      ...tokenizer.encode('<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n'),
+      S, I, I, I, I, E,
+      ...tokenizer.encode('What is this?<|im_end|>\n<|im_start|>assistant\n'),
+    ]);
+  });
+
+  test('--chat on a model without a chat template says so', async () => {
+    await expect(cli(['--model', join(import.meta.dirname, '../../data/demo/sft'), '--prompt', 'hi', '--chat'])).rejects.toThrow(/no chat template/);
   });
 
   test('refuses a prompt whose markers do not match its images, naming both counts', async () => {
