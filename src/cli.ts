@@ -35,6 +35,8 @@ function textList(value: string): string[] {
   return value.split(',').map((p) => p.trim()).filter(Boolean);
 }
 
+const SKIP_INVALID_HELP = 'a probe set given as a path is registered without the examples whose image is missing or does not decode (named on stderr) instead of being refused';
+
 /** The options every functional analysis takes. */
 function analysisOptions(command: Command): Command {
   return command
@@ -45,6 +47,7 @@ function analysisOptions(command: Command): Command {
     .option('--teacher-forced', 'score gold answers in one pass instead of generating')
     .option('--max-new-tokens <n>', `generation budget (default ${DEFAULT_MAX_NEW_TOKENS})`, positiveInt)
     .option('--batch-size <n>', 'examples run together (default 8)', positiveInt)
+    .option('--skip-invalid-examples', SKIP_INVALID_HELP)
     .option('--json', 'print JSON instead of a table');
 }
 
@@ -69,7 +72,10 @@ program
     if (relaunchWithThreadpool()) return;
     const config = loadConfig(opts.port ? { ...process.env, PORT: opts.port } : process.env);
     const server = await startServer(config);
-    console.log(`frankenscope: dashboard at ${server.url.replace(/graphql$/, '')}, GraphQL at ${server.url}`);
+    const dashboard = server.url.replace(/graphql$/, '');
+    console.log(`frankenscope: dashboard at ${dashboard}, GraphQL at ${server.url}`);
+    // the token is the user's own secret: say how to use it without writing it to logs
+    if (config.token) console.log(`frankenscope: access token required; open the dashboard once as ${dashboard}?token=<FRANKENSCOPE_TOKEN>, send 'Authorization: Bearer <FRANKENSCOPE_TOKEN>' to /graphql`);
     const stop = async () => {
       await server.close();
       process.exit(0);
@@ -120,7 +126,7 @@ analysisOptions(
   const method = opts.method === 'swap' ? 'VISUAL_TOKEN_SWAP' : opts.method === 'ablate' ? 'ZERO_ABLATION' : null;
   if (!method) throw new InvalidArgumentError(`--method must be swap or ablate, got '${opts.method}'`);
   await withApp([opts.model, opts.probes], async (app) => {
-    const handle = await app.services.analyses.localization(await modelId(app, opts.model), await probeSetId(app, opts.probes), method, requestOptions(opts));
+    const handle = await app.services.analyses.localization(await modelId(app, opts.model), await probeSetId(app, opts.probes, opts), method, requestOptions(opts));
     await finishAnalysis(app, handle, opts.json);
   });
 });
@@ -134,7 +140,7 @@ analysisOptions(
     .requiredOption('--probes <id|path>', 'probe set with images'),
 ).action(async (opts: AnalysisCliOptions & { a: string; b: string; probes: string }) =>
   withApp([opts.a, opts.b, opts.probes], async (app) => {
-    const handle = await app.services.analyses.attentionShift(await modelId(app, opts.a), await modelId(app, opts.b), await probeSetId(app, opts.probes), requestOptions(opts));
+    const handle = await app.services.analyses.attentionShift(await modelId(app, opts.a), await modelId(app, opts.b), await probeSetId(app, opts.probes, opts), requestOptions(opts));
     await finishAnalysis(app, handle, opts.json);
   }),
 );
@@ -148,7 +154,7 @@ analysisOptions(
     .requiredOption('--probes <id|path>', 'probe set'),
 ).action(async (opts: AnalysisCliOptions & { target: string; source: string; probes: string }) =>
   withApp([opts.target, opts.source, opts.probes], async (app) => {
-    const handle = await app.services.analyses.activationPatching(await modelId(app, opts.target), await modelId(app, opts.source), await probeSetId(app, opts.probes), requestOptions(opts));
+    const handle = await app.services.analyses.activationPatching(await modelId(app, opts.target), await modelId(app, opts.source), await probeSetId(app, opts.probes, opts), requestOptions(opts));
     await finishAnalysis(app, handle, opts.json);
   }),
 );
@@ -176,6 +182,7 @@ program
   .option('--max-examples <n>', 'at most this many examples per task', positiveInt)
   .option('--max-new-tokens <n>', `generation budget (default ${DEFAULT_MAX_NEW_TOKENS}: worked solutions need room)`, positiveInt)
   .option('--out <file>', 'where the HTML goes', 'report.html')
+  .option('--skip-invalid-examples', SKIP_INVALID_HELP)
   .action(async (opts: ReportCliOptions) => reportCommand(loadConfig(), opts));
 
 program.parseAsync(process.argv).catch((err: Error) => {

@@ -5,8 +5,33 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MIN_TOKEN_LENGTH } from './http/bearer-token.js';
+import { parseHostHeader } from './http/host-guard.js';
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Per-operation limits of the GraphQL endpoint (src/http/operation-limits.ts). */
+export interface OperationLimits {
+  /** lexical tokens in the document (FRANKENSCOPE_MAX_TOKENS) */
+  maxTokens: number;
+  /** nested field levels, fragments flattened (FRANKENSCOPE_MAX_DEPTH) */
+  maxDepth: number;
+  /** aliased fields in one operation (FRANKENSCOPE_MAX_ALIASES) */
+  maxAliases: number;
+  /** estimated cost, see src/http/operation-cost.ts (FRANKENSCOPE_MAX_COST) */
+  maxCost: number;
+}
+
+/**
+ * The dashboard's largest operation stays under a quarter of each (a test
+ * keeps it so); three `sql` fields, or twenty analyses, do not fit.
+ */
+export const DEFAULT_OPERATION_LIMITS: Readonly<OperationLimits> = {
+  maxTokens: 2000,
+  maxDepth: 10,
+  maxAliases: 15,
+  maxCost: 1000,
+};
 
 export interface AppConfig {
   port: number;
@@ -21,6 +46,37 @@ export interface AppConfig {
   demoProbesDir: string;
   /** where `frankenscope sql` finds a running server (FRANKENSCOPE_URL) */
   serverUrl: string;
+  /** required as `Authorization: Bearer` on /graphql when set; a non-loopback HOST needs one (FRANKENSCOPE_TOKEN) */
+  token: string | null;
+  /** names besides localhost, loopback and HOST that requests may carry in Host (FRANKENSCOPE_ALLOWED_HOSTS, comma-separated) */
+  allowedHosts: string[];
+  limits: OperationLimits;
+  /** NODE_ENV=production: no introspection, no schema details (field suggestions) in errors */
+  production: boolean;
+}
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${name} must be a positive integer, got '${raw}'`);
+  return n;
+}
+
+function accessToken(raw: string | undefined): string | null {
+  if (raw === undefined || raw === '') return null;
+  if (raw.length < MIN_TOKEN_LENGTH || /\s/.test(raw)) {
+    throw new RangeError(`FRANKENSCOPE_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters without spaces (e.g. the output of 'openssl rand -hex 24')`);
+  }
+  return raw;
+}
+
+function hostList(raw: string | undefined): string[] {
+  const entries = (raw ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+  for (const entry of entries) {
+    if (!parseHostHeader(entry)) throw new RangeError(`FRANKENSCOPE_ALLOWED_HOSTS: '${entry}' is not a host name or host:port`);
+  }
+  return entries;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -39,5 +95,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     demoDir: resolve(PACKAGE_ROOT, 'data/demo'),
     demoProbesDir: resolve(PACKAGE_ROOT, 'data/probes'),
     serverUrl: env.FRANKENSCOPE_URL ?? `http://127.0.0.1:${port}/graphql`,
+    token: accessToken(env.FRANKENSCOPE_TOKEN),
+    allowedHosts: hostList(env.FRANKENSCOPE_ALLOWED_HOSTS),
+    limits: {
+      maxTokens: positiveInt(env, 'FRANKENSCOPE_MAX_TOKENS', DEFAULT_OPERATION_LIMITS.maxTokens),
+      maxDepth: positiveInt(env, 'FRANKENSCOPE_MAX_DEPTH', DEFAULT_OPERATION_LIMITS.maxDepth),
+      maxAliases: positiveInt(env, 'FRANKENSCOPE_MAX_ALIASES', DEFAULT_OPERATION_LIMITS.maxAliases),
+      maxCost: positiveInt(env, 'FRANKENSCOPE_MAX_COST', DEFAULT_OPERATION_LIMITS.maxCost),
+    },
+    production: env.NODE_ENV === 'production',
   };
 }

@@ -7,13 +7,17 @@ import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { createApp, type App } from './app.js';
 import { PACKAGE_ROOT, type AppConfig } from './config.js';
 import { buildAppSchema } from './resolvers/build-schema.js';
 import { createRequestContext, type RequestContext } from './resolvers/context.js';
 import { createStaticSite } from './static-site.js';
+import { assertSafeBinding, createAccessGate, type AccessGate } from './http/access.js';
+import { sendJsonError } from './http/json-error.js';
+import { operationLimits, restoreLimitCode } from './http/operation-limits.js';
+import { documentOf, exceedsTokenLimit } from './http/token-limit.js';
 
 /** Where `npm run build:web` writes the dashboard. */
 export const DEFAULT_WEB_ROOT = resolve(PACKAGE_ROOT, 'web/dist');
@@ -46,6 +50,12 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+/** An origin that reaches the server and passes its Host check, for `host` as configured. */
+export function serverOrigin(host: string, port: number): string {
+  const name = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${isIP(name) === 6 ? `[${name}]` : name}:${port}`;
+}
+
 export interface ServerOptions {
   /** an app to serve instead of creating one (the caller keeps it) */
   app?: App;
@@ -53,7 +63,12 @@ export interface ServerOptions {
   webRoot?: string;
 }
 
+/**
+ * Throws before opening anything when HOST is not a loopback address and no
+ * FRANKENSCOPE_TOKEN is set (UnsafeBindingError).
+ */
 export async function startServer(config: AppConfig, options: ServerOptions = {}): Promise<RunningServer> {
+  assertSafeBinding(config);
   const app = options.app ?? (await createApp(config));
   try {
     return await serve(config, app, options.webRoot ?? DEFAULT_WEB_ROOT);
@@ -66,15 +81,26 @@ export async function startServer(config: AppConfig, options: ServerOptions = {}
 async function serve(config: AppConfig, app: App, webRoot: string): Promise<RunningServer> {
   const http = createServer();
   const site = createStaticSite(webRoot);
+  const schema = await buildAppSchema();
+  const limits = operationLimits(schema, config.limits);
   const apollo = new ApolloServer<RequestContext>({
-    schema: await buildAppSchema(),
+    schema,
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginDrainHttpServer({ httpServer: http })],
+    // explicit rather than Apollo's reading of NODE_ENV, so tests can set it per server
+    introspection: !config.production,
+    hideSchemaDetailsFromClientErrors: config.production,
+    formatError: restoreLimitCode,
+    validationRules: limits.validationRules,
+    plugins: [...limits.plugins, ApolloServerPluginLandingPageDisabled(), ApolloServerPluginDrainHttpServer({ httpServer: http })],
   });
   await apollo.start();
+  // the Host allow-list names the port actually bound (PORT=0 picks one)
+  let admit: AccessGate | undefined;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    admit ??= createAccessGate(config, (http.address() as AddressInfo).port);
+    if (!admit(req, res, url.pathname)) return;
     if (url.pathname !== '/graphql') {
       await site.handle(req, res, url.pathname);
       return;
@@ -88,15 +114,21 @@ async function serve(config: AppConfig, app: App, webRoot: string): Promise<Runn
         text = await readBody(req);
       } catch (err) {
         if (!(err instanceof BodyTooLarge)) throw err;
-        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ errors: [{ message: err.message, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] }));
+        sendJsonError(res, 413, 'PAYLOAD_TOO_LARGE', err.message, { connection: 'close' });
         return;
       }
       try {
         body = text ? JSON.parse(text) : {};
       } catch {
-        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] }));
+        sendJsonError(res, 400, 'BAD_REQUEST', 'request body is not valid JSON');
         return;
       }
+    }
+    const document = documentOf(req.method ?? 'GET', body, url.searchParams);
+    if (document !== undefined && exceedsTokenLimit(document, config.limits.maxTokens)) {
+      const max = config.limits.maxTokens;
+      sendJsonError(res, 400, 'TOO_MANY_TOKENS', `the document has more than ${max} tokens (FRANKENSCOPE_MAX_TOKENS)`, {}, { limit: max });
+      return;
     }
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
@@ -127,7 +159,7 @@ async function serve(config: AppConfig, app: App, webRoot: string): Promise<Runn
   });
   const { port } = http.address() as AddressInfo;
   return {
-    url: `http://${config.host}:${port}/graphql`,
+    url: `${serverOrigin(config.host, port)}/graphql`,
     app,
     async close() {
       await apollo.stop();

@@ -16,5 +16,6 @@ export default defineConfig({
     // vega and vega-lite are one large chunk by nature; the dashboard is local
     chunkSizeWarningLimit: 3000,
   },
-  server: { proxy: { '/graphql': 'http://127.0.0.1:4000' } },
+  // changeOrigin: the server answers only requests that name it in their Host header
+  server: { proxy: { '/graphql': { target: 'http://127.0.0.1:4000', changeOrigin: true } } },
 });

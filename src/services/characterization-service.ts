@@ -22,6 +22,13 @@ export interface CharacterizationRequest {
 export const MAX_TOP_K = 4096;
 
 export class CharacterizationService {
+  /**
+   * Trios (by content fingerprints) and weight filters already found to
+   * match: the check opens all three checkpoints, and its answer cannot
+   * change while the fingerprints stay the same.
+   */
+  private readonly checkedTrios = new Set<string>();
+
   constructor(
     private readonly warehouse: Warehouse,
     private readonly registry: CheckpointRegistry,
@@ -78,6 +85,15 @@ export class CharacterizationService {
 
   /** Header-only check that the trio matches, so a bad request fails before a run exists. */
   private async checkTrio(rows: Record<'base' | 'sft' | 'rl', CheckpointRow>, weightFilter: string | null): Promise<void> {
+    const key = JSON.stringify([rows.base.fingerprint, rows.sft.fingerprint, rows.rl.fingerprint, weightFilter]);
+    if (this.checkedTrios.has(key)) return;
+    await this.openAndCheckTrio(rows, weightFilter);
+    // bounded: a long-lived server meets few distinct trios, but never grows without end
+    if (this.checkedTrios.size >= 1000) this.checkedTrios.clear();
+    this.checkedTrios.add(key);
+  }
+
+  private async openAndCheckTrio(rows: Record<'base' | 'sft' | 'rl', CheckpointRow>, weightFilter: string | null): Promise<void> {
     const opened = await Promise.all([Checkpoint.open(rows.base.path), Checkpoint.open(rows.sft.path), Checkpoint.open(rows.rl.path)]);
     try {
       const [base, sft, rl] = opened as [Checkpoint, Checkpoint, Checkpoint];

@@ -7,6 +7,7 @@ import { basename, relative } from 'node:path';
 import { Checkpoint } from '../engine/checkpoint/index.js';
 import { countBlocks, placeTensor } from '../engine/layout.js';
 import type { CheckpointRow, Warehouse } from '../warehouse/index.js';
+import { directoryStamp } from './file-stamps.js';
 import { resolveAllowedPath } from './path-guard.js';
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._\/-]{0,127}$/;
@@ -78,18 +79,34 @@ export class CheckpointRegistry {
     }
   }
 
+  /** Per checkpoint id: the row last found current, and the stamp of its files then. */
+  private readonly verified = new Map<string, { row: CheckpointRow; stamp: string; files: string[] }>();
+
   /**
-   * Re-reads a registered checkpoint's fingerprint (cheap when its files are
-   * unchanged) so cached results never survive an edit of the files.
+   * Re-reads a registered checkpoint's fingerprint so cached results never
+   * survive an edit of the files. When no file of the checkpoint's
+   * directory changed (path, size, mtime, ctime, inode: file-stamps.ts)
+   * since its fingerprint was last found current, nothing is read.
    */
   async refresh(row: CheckpointRow): Promise<CheckpointRow> {
+    const known = this.verified.get(row.id);
+    if (known && known.row.path === row.path && known.row.fingerprint === row.fingerprint && directoryStamp(row.path, known.files) === known.stamp) return row;
+    const opening = directoryStamp(row.path);
     const checkpoint = await Checkpoint.open(row.path);
     try {
+      const files = [...new Set([...checkpoint.tensors.values()].map((t) => t.file))];
+      const before = directoryStamp(row.path, files);
       const fingerprint = await checkpoint.fingerprint(this.warehouse.fingerprintCache());
-      if (fingerprint === row.fingerprint) return row;
+      if (fingerprint === row.fingerprint) {
+        // remembered only when nothing changed while the checkpoint was read
+        const unchanged = before !== undefined && directoryStamp(row.path) === opening && directoryStamp(row.path, files) === before;
+        if (unchanged) this.verified.set(row.id, { row, stamp: before, files });
+        return row;
+      }
     } finally {
       await checkpoint.close();
     }
+    this.verified.delete(row.id);
     return this.register(row.path, row.id);
   }
 }

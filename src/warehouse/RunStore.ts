@@ -91,11 +91,11 @@ export class RunStore {
     ]);
   }
 
-  /** Inside completeRun's transaction: the run becomes DONE, or RUN_NOT_FOUND is thrown. */
-  async markDone(connection: DbConnection, id: string): Promise<void> {
+  /** Inside completeRun's transaction: the run becomes DONE with its final message, or RUN_NOT_FOUND is thrown. */
+  async markDone(connection: DbConnection, id: string, message: string): Promise<void> {
     const changed = await connection.run(
-      `UPDATE runs SET status = 'DONE', progress = 1, finished_at = ?, error = NULL WHERE id = ? AND ${ACTIVE}`,
-      [this.context.now(), id],
+      `UPDATE runs SET status = 'DONE', progress = 1, message = ?, finished_at = ?, error = NULL WHERE id = ? AND ${ACTIVE}`,
+      [message, this.context.now(), id],
     );
     if (changed === 0) throw notActive(id);
   }

@@ -2,6 +2,8 @@ import { AnalysisStore } from './AnalysisStore.js';
 import { applyMigrations } from './applyMigrations.js';
 import { CheckpointStore, type FingerprintCache } from './CheckpointStore.js';
 import { openDatabase, type DbConnection, type DbInstance } from './duckdbBinding.js';
+import { analysisDoneMessage, characterizationDoneMessage } from './doneMessage.js';
+import { FinishedResults, type FinishedPart, type FinishedEntry } from './FinishedResults.js';
 import { inTransaction } from './inTransaction.js';
 import { ProbeSetStore } from './ProbeSetStore.js';
 import { RunStore, type NewRun } from './RunStore.js';
@@ -38,6 +40,8 @@ export interface WarehouseOptions {
   now?: () => Date;
   /** DuckDB memory_limit for the whole instance (door queries included); default '2GB' */
   memoryLimit?: string;
+  /** SQL door queries that may run at once (more wait, within their timeout); default from the threadpool size (SqlDoor.ts) */
+  doorSlots?: number;
 }
 
 /**
@@ -58,8 +62,16 @@ export class Warehouse {
   readonly #probeSets: ProbeSetStore;
   readonly #analysis: AnalysisStore;
   readonly #door: SqlDoor;
+  readonly #finished = new FinishedResults();
+  /**
+   * Checkpoint rows by id. This process holds the file's lock and
+   * upsertCheckpoint is the only writer, so a row stays current until the
+   * next upsert, which bumps the generation and drops it.
+   */
+  readonly #checkpointRows = new Map<string, CheckpointRow>();
+  #checkpointGeneration = 0;
 
-  private constructor(instance: DbInstance, owner: DbConnection, readOnly: boolean, now: () => Date) {
+  private constructor(instance: DbInstance, owner: DbConnection, readOnly: boolean, now: () => Date, doorSlots?: number) {
     this.#instance = instance;
     this.readOnly = readOnly;
     this.#context = { owner, readOnly, now, withDedicatedConnection: (work) => this.#withDedicatedConnection(work) };
@@ -68,7 +80,7 @@ export class Warehouse {
     this.#stats = new StatsStore(this.#context);
     this.#probeSets = new ProbeSetStore(this.#context);
     this.#analysis = new AnalysisStore(this.#context);
-    this.#door = new SqlDoor(this.#context);
+    this.#door = new SqlDoor(this.#context, doorSlots);
   }
 
   /**
@@ -84,7 +96,7 @@ export class Warehouse {
     let owner: DbConnection | undefined;
     try {
       owner = await instance.connect(() => counted.warehouse && counted.warehouse.statementCount++);
-      const warehouse = new Warehouse(instance, owner, readOnly, options.now ?? (() => new Date()));
+      const warehouse = new Warehouse(instance, owner, readOnly, options.now ?? (() => new Date()), options.doorSlots);
       counted.warehouse = warehouse;
       await applyMigrations(owner, { readOnly, now: warehouse.#context.now() });
       if (!readOnly) await warehouse.#runs.recoverInterrupted();
@@ -124,14 +136,29 @@ export class Warehouse {
 
   async upsertCheckpoint(c: CheckpointRow): Promise<void> {
     this.assertWritable('upsertCheckpoint');
-    return this.#checkpoints.upsert(c);
+    this.#checkpointGeneration++;
+    this.#checkpointRows.delete(c.id);
+    try {
+      await this.#checkpoints.upsert(c);
+    } finally {
+      this.#checkpointGeneration++;
+      this.#checkpointRows.delete(c.id);
+    }
   }
   listCheckpoints(): Promise<CheckpointRow[]> {
     return this.#checkpoints.list();
   }
-  /** Batch read for a DataLoader: one statement, answers in request order. */
-  getCheckpoints(ids: readonly string[]): Promise<(CheckpointRow | undefined)[]> {
-    return this.#checkpoints.getMany(ids);
+  /** Batch read for a DataLoader: answers in request order; rows read before come from memory, one statement for the rest. */
+  async getCheckpoints(ids: readonly string[]): Promise<(CheckpointRow | undefined)[]> {
+    const out = ids.map((id) => this.#checkpointRows.get(id));
+    const missing = ids.filter((_, i) => out[i] === undefined);
+    if (missing.length === 0) return out;
+    const generation = this.#checkpointGeneration;
+    const read = await this.#checkpoints.getMany(missing);
+    // a row read while an upsert ran may be the old one: not kept
+    if (generation === this.#checkpointGeneration) read.forEach((row) => row && this.#checkpointRows.set(row.id, row));
+    let next = 0;
+    return out.map((row) => row ?? read[next++]);
   }
   /** Registers a checkpoint: its row and its fingerprint's tensor list, in one transaction (a failure stores neither). */
   async registerCheckpoint(c: CheckpointRow, tensors: readonly TensorRow[]): Promise<void> {
@@ -152,8 +179,12 @@ export class Warehouse {
 
   // runs
 
-  findRunByCacheKey(cacheKey: string): Promise<RunRow | undefined> {
-    return this.#runs.findByCacheKey(cacheKey);
+  async findRunByCacheKey(cacheKey: string): Promise<RunRow | undefined> {
+    const done = this.#finished.doneRunFor(cacheKey);
+    if (done) return done;
+    const row = await this.#runs.findByCacheKey(cacheKey);
+    if (row) this.#finished.rememberRun(row);
+    return row;
   }
   /** A new run, RUNNING with progress 0. */
   async createRun(r: NewRun): Promise<RunRow> {
@@ -169,8 +200,15 @@ export class Warehouse {
     this.assertWritable('failRun');
     return this.#runs.fail(id, error);
   }
-  getRuns(ids: readonly string[]): Promise<(RunRow | undefined)[]> {
-    return this.#runs.getMany(ids);
+  /** Finished runs come from memory (FinishedResults.ts); one statement for the others. */
+  async getRuns(ids: readonly string[]): Promise<(RunRow | undefined)[]> {
+    const out = ids.map((id) => this.#finished.run(id));
+    const missing = ids.filter((_, i) => out[i] === undefined);
+    if (missing.length === 0) return out;
+    const read = await this.#runs.getMany(missing);
+    read.forEach((row) => row && this.#finished.rememberRun(row));
+    let next = 0;
+    return out.map((row) => row ?? read[next++]);
   }
   listRuns(filter: { status?: RunStatus; first?: number } = {}): Promise<RunRow[]> {
     return this.#runs.list(filter);
@@ -184,7 +222,7 @@ export class Warehouse {
    */
   async completeRun(id: string, result: CharacterizationRows): Promise<void> {
     this.assertWritable('completeRun');
-    return this.#completeWith(id, (connection) => this.#stats.append(connection, id, result));
+    return this.#completeWith(id, characterizationDoneMessage(result), (connection) => this.#stats.append(connection, id, result));
   }
 
   /**
@@ -195,15 +233,15 @@ export class Warehouse {
    */
   async completeAnalysisRun(id: string, result: AnalysisRows): Promise<void> {
     this.assertWritable('completeAnalysisRun');
-    return this.#completeWith(id, (connection) => this.#analysis.append(connection, id, result));
+    return this.#completeWith(id, analysisDoneMessage(result), (connection) => this.#analysis.append(connection, id, result));
   }
 
-  async #completeWith(id: string, store: (connection: DbConnection) => Promise<void>): Promise<void> {
+  async #completeWith(id: string, message: string, store: (connection: DbConnection) => Promise<void>): Promise<void> {
     try {
       await this.#withDedicatedConnection((connection) =>
         inTransaction(connection, async () => {
           // first, so a run that is not active is refused before any row is written
-          await this.#runs.markDone(connection, id);
+          await this.#runs.markDone(connection, id, message);
           await store(connection);
         }),
       );
@@ -217,13 +255,27 @@ export class Warehouse {
 
   // characterization reads
 
-  /** One statement for all run ids; one list per id in request order. */
+  /** One list per id in request order: finished runs' from memory, one statement for the rest. */
   layerStats(runIds: readonly string[]): Promise<LayerStatRow[][]> {
-    return this.#stats.layerStats(runIds);
+    return this.#rememberedRows(runIds, 'layerStats', (ids) => this.#stats.layerStats(ids));
   }
-  /** One statement for all run ids; one list per id in request order. */
+  /** One list per id in request order: finished runs' from memory, one statement for the rest. */
   groupStats(runIds: readonly string[]): Promise<GroupStatRow[][]> {
-    return this.#stats.groupStats(runIds);
+    return this.#rememberedRows(runIds, 'groupStats', (ids) => this.#stats.groupStats(ids));
+  }
+
+  async #rememberedRows<P extends FinishedPart>(
+    runIds: readonly string[],
+    part: P,
+    read: (ids: readonly string[]) => Promise<NonNullable<FinishedEntry[P]>[]>,
+  ): Promise<NonNullable<FinishedEntry[P]>[]> {
+    const out = runIds.map((id) => this.#finished.part(id, part));
+    const missing = runIds.filter((_, i) => out[i] === undefined);
+    if (missing.length === 0) return out as NonNullable<FinishedEntry[P]>[];
+    const rows = await read(missing);
+    missing.forEach((id, i) => this.#finished.rememberPart(id, part, rows[i]!));
+    let next = 0;
+    return out.map((r) => r ?? rows[next++]!) as NonNullable<FinishedEntry[P]>[];
   }
   /** A page of tensor rows; `first` counts tensors, `after` is the last tensor_name seen. */
   tensorStats(query: TensorStatsQuery): Promise<TensorStatRow[]> {
@@ -232,9 +284,9 @@ export class Warehouse {
 
   // analysis results (probing, transfer)
 
-  /** One statement for all run ids; one list per id in request order (layerIndex null = no layer). */
+  /** One list per id in request order (layerIndex null = no layer): finished runs' from memory, one statement for the rest. */
   layerEffects(runIds: readonly string[]): Promise<LayerEffectRow[][]> {
-    return this.#analysis.layerEffects(runIds);
+    return this.#rememberedRows(runIds, 'layerEffects', (ids) => this.#analysis.layerEffects(ids));
   }
   /** A page of example results; `first` counts examples, `after` is the last example_id seen. */
   exampleResults(query: ExampleResultsQuery): Promise<ExampleResultRow[]> {

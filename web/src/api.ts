@@ -1,4 +1,5 @@
 /** The dashboard's only way to the server: GraphQL over fetch POST /graphql, with codegen-typed documents. */
+import { takeAccessToken } from './access-token.js';
 import type { TypedDocumentString } from './generated/graphql.js';
 
 /** A GraphQL or HTTP error, with the server's `extensions.code` when it sent one. */
@@ -19,10 +20,13 @@ interface GraphQLResponse<T> {
 
 export const GRAPHQL_PATH = '/graphql';
 
+// taken when this module loads, before the dashboard first writes its state into the address
+const accessToken = takeAccessToken();
+
 export async function request<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables, signal?: AbortSignal): Promise<TResult> {
   const response = await fetch(GRAPHQL_PATH, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}) },
     body: JSON.stringify({ query: document.toString(), variables }),
     signal,
   });
