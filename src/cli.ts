@@ -109,8 +109,9 @@ program
   .description('smoke test: run one prompt through a checkpoint and print the generated text (JSON: ids, text, last logits)')
   .requiredOption('--model <dir>', 'checkpoint directory (config.json, *.safetensors, tokenizer.json)')
   .requiredOption('--prompt <text>', "prompt; '<image>' marks where the image goes")
-  .option('--image <file>', 'PNG or JPEG')
+  .option('--image <file>', 'PNG or JPEG; repeat for several images, one per <image> marker in order', (file: string, files: string[] = []) => [...files, file])
   .option('--max-new-tokens <n>', 'generation budget', positiveInt, DEFAULT_MAX_NEW_TOKENS)
+  .option('--chat', "wrap the prompt in the model's chat template as one user turn (as apply_chat_template with add_generation_prompt)")
   .option('--json', 'print one JSON object: promptTokenIds, generatedTokenIds, text, lastLogits')
   .action(async (opts) => runCommand(opts));
 

@@ -1,7 +1,9 @@
 /** `frankenscope run`: a smoke test of the engine on any checkpoint directory. */
 import { resolve } from 'node:path';
-import { loadImage } from '../engine/model/image.js';
+import { loadChatTemplate, renderChatPrompt } from '../engine/model/chat.js';
 import { buildPrompt } from '../engine/model/prompt.js';
+import { loadVisionImage } from '../engine/model/vision-images.js';
+import { visualTokenCount } from '../engine/model/vision-input.js';
 import { TextTokenizer } from '../engine/model/tokenizer.js';
 import { HookedRunner } from '../engine/runtime/runner.js';
 import { CheckpointWeights } from '../engine/runtime/weights.js';
@@ -9,8 +11,10 @@ import { CheckpointWeights } from '../engine/runtime/weights.js';
 export interface RunCliOptions {
   model: string;
   prompt: string;
-  image?: string;
+  /** image files, one per `<image>` marker in order */
+  image?: string[];
   maxNewTokens: number;
+  chat?: boolean;
   json?: boolean;
 }
 
@@ -18,11 +22,14 @@ export async function runCommand(opts: RunCliOptions): Promise<void> {
   const weights = await CheckpointWeights.open(resolve(opts.model));
   try {
     const tokenizer = await TextTokenizer.load(resolve(opts.model));
-    const pixels = opts.image ? await loadImage(resolve(opts.image), weights.config.vision) : undefined;
-    const { ids } = buildPrompt(opts.prompt, { tokenizer, config: weights.config, hasImage: pixels !== undefined });
+    const config = weights.config;
+    const images = await Promise.all((opts.image ?? []).map((file) => loadVisionImage(resolve(file), config)));
+    const counts = images.map((img) => visualTokenCount(img.grid, config.vision!.spatialMergeSize));
+    const prompt = opts.chat ? renderChatPrompt(opts.prompt, images.length, await loadChatTemplate(resolve(opts.model)), config, tokenizer) : opts.prompt;
+    const { ids } = buildPrompt(prompt, { tokenizer, config, imageTokenCounts: counts });
     const runner = await HookedRunner.create({ weights });
     try {
-      const input = { inputIds: ids, pixels };
+      const input = { inputIds: ids, ...(images.length > 0 ? { images } : {}) };
       const logits = await runner.forward([input]);
       const generated = await runner.generate([input], { maxNewTokens: opts.maxNewTokens });
       const tokens = generated.tokens[0]!;

@@ -75,11 +75,12 @@ export function modelConfigOf(config: TrainConfig): ModelConfig {
 export function normalisePixels(image: { width: number; height: number; data: Uint8Array }, model: ModelConfig): Float32Array {
   const v = model.vision;
   if (v === undefined) throw new RangeError(`the model (model_type "${model.modelType}") has no vision tower to take an image`);
-  const [h, w] = v.imageSize;
+  if (v.fixed === null) throw new RangeError(`the trainer builds fixed-size models; model_type "${model.modelType}" sizes every image on its own`);
+  const { imageSize: [h, w], imageMean, imageStd } = v.fixed;
   const src = image.width === w && image.height === h ? image.data : resizeBilinear(image.data, image.height, image.width, 3, h, w);
   const out = new Float32Array(3 * h * w);
   for (let ch = 0; ch < 3; ch++) {
-    for (let i = 0; i < h * w; i++) out[ch * h * w + i] = (src[i * 3 + ch]! / 255 - v.imageMean[ch]!) / v.imageStd[ch]!;
+    for (let i = 0; i < h * w; i++) out[ch * h * w + i] = (src[i * 3 + ch]! / 255 - imageMean[ch]!) / imageStd[ch]!;
   }
   return out;
 }

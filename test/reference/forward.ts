@@ -70,8 +70,8 @@ function embed(weights: WeightMap, config: ModelConfig, ids: number[], real: boo
   const span = ids.flatMap((id, t) => (real[t] && id === config.imageTokenId ? [t] : []));
   if (span.length === 0) return { x, visualTokens: null };
   if (!pixels) throw new RangeError(`reference: the ids hold ${span.length} image tokens but no image was given`);
-  if (span.length !== config.vision.numVisualTokens) {
-    throw new RangeError(`reference: the ids hold ${span.length} image tokens, the image gives ${config.vision.numVisualTokens}`);
+  if (span.length !== config.vision.fixed!.numVisualTokens) {
+    throw new RangeError(`reference: the ids hold ${span.length} image tokens, the image gives ${config.vision.fixed!.numVisualTokens}`);
   }
   const visualTokens = referenceVision(weights, config.vision, h, pixels).tokens;
   span.forEach((t, k) => x.set(visualTokens.subarray(k * h, (k + 1) * h), t * h));

@@ -8,8 +8,8 @@ import { attention, gelu, linear, rmsNorm, ropeRows, silu, tensor, type WeightMa
 export function patchOrder(v: VisionConfig): [number, number][] {
   const m = v.spatialMergeSize;
   const order: [number, number][] = [];
-  for (let bh = 0; bh < v.gridRows / m; bh++) {
-    for (let bw = 0; bw < v.gridCols / m; bw++) {
+  for (let bh = 0; bh < v.fixed!.gridRows / m; bh++) {
+    for (let bw = 0; bw < v.fixed!.gridCols / m; bw++) {
       for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) order.push([bh * m + i, bw * m + j]);
     }
   }
@@ -33,7 +33,7 @@ export function visionAngles(v: VisionConfig, r: number, c: number): Float64Arra
 
 /** Patch embeddings [N, Hv] of a [C, h, w] image. */
 export function patchEmbed(weights: WeightMap, v: VisionConfig, pixels: ArrayLike<number>): Float64Array {
-  const [h, w] = v.imageSize;
+  const [h, w] = v.fixed!.imageSize;
   if (pixels.length !== v.inChannels * h * w) throw new RangeError(`reference: image has ${pixels.length} values, expected ${v.inChannels}×${h}×${w}`);
   const p = v.patchSize;
   const len = v.inChannels * v.temporalPatchSize * p * p;
@@ -60,7 +60,7 @@ export interface ReferenceVisionResult {
 
 /** Runs the vision tower and projector on one normalised [C, h, w] image. */
 export function referenceVision(weights: WeightMap, v: VisionConfig, hidden: number, pixels: ArrayLike<number>): ReferenceVisionResult {
-  const n = v.numPatches;
+  const n = v.fixed!.numPatches;
   const hv = v.hiddenSize;
   const iv = v.intermediateSize;
   const order = patchOrder(v);

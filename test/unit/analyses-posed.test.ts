@@ -29,12 +29,12 @@ describe("the reasoning setting's 'posed' image choice", () => {
     const visual = example('<image>Which colour appears most often in the image? Answer with the colour name.', IMAGE);
     const posed = await builder.input(visual, 'posed');
     const target = await builder.input(visual, 'target');
-    expect(posed.pixels).toBeDefined();
+    expect(posed.images).toHaveLength(1);
     expect(posed.inputIds).toEqual(target.inputIds);
-    expect(Buffer.from(posed.pixels!.buffer).equals(Buffer.from(target.pixels!.buffer))).toBe(true);
+    expect(Buffer.from(posed.images![0]!.patches.buffer).equals(Buffer.from(target.images![0]!.patches.buffer))).toBe(true);
     const text = example('What is 4 + 5?', null);
     const plain = await builder.input(text, 'posed');
-    expect(plain.pixels).toBeUndefined();
+    expect(plain.images).toBeUndefined();
     expect(plain.inputIds).toEqual((await builder.input(text, 'none')).inputIds);
     expect(SETTING_CONDITIONS.reasoning.map((c) => c.image)).toEqual(['posed']);
   });

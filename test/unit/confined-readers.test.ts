@@ -21,7 +21,7 @@ import { CheckpointWeights } from '../../src/engine/runtime/weights.js';
 import { withTempDir } from './probes-fixtures.js';
 
 const SECRET = 'TOP-SECRET: the launch codes are 0000';
-const vision = { inChannels: 3, imageSize: [4, 4], imageMean: [0, 0, 0], imageStd: [1, 1, 1] } as never;
+const vision = { inChannels: 3, fixed: { imageSize: [4, 4], imageMean: [0, 0, 0], imageStd: [1, 1, 1] } } as never;
 
 async function layout(dir: string): Promise<{ inside: string; outside: string }> {
   const inside = join(dir, 'root');
@@ -53,12 +53,24 @@ describe('confined readers', () => {
       expect((await loadImage(join(inside, 'b.png'), vision)).length).toBe(3 * 4 * 4);
     }));
 
-  it('exporting does not copy a generation_config.json symlinked out of the base', () =>
+  it('a model whose generation_config.json leads out of its folder is refused at opening', () =>
     withTempDir(async (dir) => {
       const { inside, outside } = await layout(dir);
       const { base } = await writeTinyTrio(join(inside, 'tiny'), { numLayers: 2 });
       await symlink(join(outside, 'secret.txt'), join(base, 'generation_config.json'));
+      const error = await CheckpointWeights.open(base).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FileAccessError);
+      expect((error as FileAccessError).reason).toBe('OUTSIDE_ROOTS');
+      expect((error as Error).message).not.toContain(SECRET);
+    }));
+
+  it('exporting does not copy a generation_config.json symlinked out of the base', () =>
+    withTempDir(async (dir) => {
+      const { inside, outside } = await layout(dir);
+      const { base } = await writeTinyTrio(join(inside, 'tiny'), { numLayers: 2 });
+      // the link appears after the weights were opened, so only the export's own copy can refuse it
       const weights = await CheckpointWeights.open(base);
+      await symlink(join(outside, 'secret.txt'), join(base, 'generation_config.json'));
       try {
         const error = await exportVariant(weights, join(inside, 'exported'), { dtype: 'F32', copyFrom: base }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(FileAccessError);

@@ -61,13 +61,13 @@ export function textIds(model: TinyModel, n: number, seed: number): number[] {
 export function randomPixels(model: TinyModel, seed: number): Float32Array {
   const v = model.modelConfig.vision!;
   const rand = seeded(seed);
-  return Float32Array.from({ length: v.inChannels * v.imageSize[0] * v.imageSize[1] }, () => (rand() - 0.5) * 4);
+  return Float32Array.from({ length: v.inChannels * v.fixed!.imageSize[0] * v.fixed!.imageSize[1] }, () => (rand() - 0.5) * 4);
 }
 
 /** An image prompt: prefix text, vision start, n_v image tokens, vision end, suffix text. */
 export function imagePrompt(model: TinyModel, before: number, after: number, seed: number): ModelInput {
   const c = model.modelConfig;
-  const span = [c.visionStartTokenId!, ...new Array<number>(c.vision!.numVisualTokens).fill(c.imageTokenId!), c.visionEndTokenId!];
+  const span = [c.visionStartTokenId!, ...new Array<number>(c.vision!.fixed!.numVisualTokens).fill(c.imageTokenId!), c.visionEndTokenId!];
   return { inputIds: [...textIds(model, before, seed), ...span, ...textIds(model, after, seed + 1)], pixels: randomPixels(model, seed + 2) };
 }
 

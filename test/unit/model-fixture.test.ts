@@ -69,7 +69,8 @@ describe('generateTinyModel', () => {
   test('default sizes and shapes follow docs/model.md', () => {
     const { modelConfig: c, tensors } = generateTinyModel();
     expect(c).toMatchObject({ modelType: 'frankenscope_vl', hiddenSize: 64, intermediateSize: 128, numLayers: 12, numHeads: 4, numKvHeads: 2, headDim: 16, vocabSize: 272 });
-    expect(c.vision).toMatchObject({ hiddenSize: 32, numHeads: 2, headDim: 16, depth: 2, patchSize: 4, spatialMergeSize: 2, imageSize: [16, 16], numPatches: 16, numVisualTokens: 4 });
+    expect(c.vision).toMatchObject({ hiddenSize: 32, numHeads: 2, headDim: 16, depth: 2, patchSize: 4, spatialMergeSize: 2 });
+    expect(c.vision!.fixed).toMatchObject({ imageSize: [16, 16], numPatches: 16, numVisualTokens: 4 });
     const shape = (n: string): number[] | undefined => tensors.get(n)?.shape;
     expect(shape('visual.patch_embed.proj.weight')).toEqual([32, 3, 2, 4, 4]);
     expect(shape('visual.blocks.1.attn.qkv.weight')).toEqual([96, 32]);

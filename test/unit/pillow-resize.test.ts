@@ -1,11 +1,11 @@
 /**
- * Pillow-exact 8-bit resampling (src/engine/model/families/qwen2-vl/pillow-resize.ts),
+ * Pillow-exact 8-bit resampling (src/engine/model/families/qwen-vl/pillow-resize.ts),
  * checked against (1) the expected pixel matrices of Pillow's own test suite
  * (Tests/test_image_resample.py), (2) identities, and (3) an independent float64
  * implementation of the direct convolution formula written here.
  */
 import { describe, expect, it } from 'vitest';
-import { PRECISION_BITS, pillowResize, toFixedPoint, type PillowFilter, type Uint8Image } from '../../src/engine/model/families/qwen2-vl/pillow-resize.js';
+import { PRECISION_BITS, pillowResize, toFixedPoint, type PillowFilter, type Uint8Image } from '../../src/engine/model/families/qwen-vl/pillow-resize.js';
 
 /** Seeded PRNG (mulberry32) so failures reproduce. */
 function rng(seed: number): () => number {

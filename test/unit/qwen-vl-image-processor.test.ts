@@ -1,5 +1,5 @@
 /**
- * The Qwen2-VL / Qwen2.5-VL image processor (src/engine/model/families/qwen2-vl/image-processor.ts):
+ * The Qwen2-VL / Qwen2.5-VL image processor (src/engine/model/families/qwen-vl/image-processor.ts):
  * smart_resize against hand computation with Python semantics, preprocessor_config.json
  * resolution, float32 rescale/normalise against numpy values, the patch layout against an
  * independent implementation of numpy's reshape + transpose, and decoding as Pillow's
@@ -25,8 +25,8 @@ import {
   rescaleAndNormalize,
   smartResize,
   type Qwen2VLImageProcessorConfig,
-} from '../../src/engine/model/families/qwen2-vl/image-processor.js';
-import { pillowResize, type Uint8Image } from '../../src/engine/model/families/qwen2-vl/pillow-resize.js';
+} from '../../src/engine/model/families/qwen-vl/image-processor.js';
+import { pillowResize, type Uint8Image } from '../../src/engine/model/families/qwen-vl/pillow-resize.js';
 
 const DEFAULT_SR = { factor: 28, minPixels: 56 * 56, maxPixels: 28 * 28 * 1280 };
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MropeLayoutError, mropePositions, visualTokenCount } from '../../src/engine/model/families/qwen-vl/positions.js';
+import { MropeLayoutError, mropePositions } from '../../src/engine/model/families/qwen-vl/positions.js';
+import { visualTokenCount } from '../../src/engine/model/vision-input.js';
 import { patchWindows } from '../../src/engine/model/families/qwen-vl/windows.js';
 
 const I = 9; // image token

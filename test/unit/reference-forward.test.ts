@@ -12,7 +12,7 @@ function weightsOf(model: TinyModel): Map<string, Float64Array> {
 
 /** A deterministic non-trivial image [C, h, w]. */
 function pattern(config: ModelConfig, phase = 0): Float32Array {
-  const [h, w] = config.vision!.imageSize;
+  const [h, w] = config.vision!.fixed!.imageSize;
   return Float32Array.from({ length: 3 * h * w }, (_, i) => Math.sin(0.37 * i + phase));
 }
 
@@ -195,7 +195,7 @@ describe('reference vision tower by hand', () => {
   const expected = Array.from({ length: c.hiddenSize }, (_, k) => (sign(k % Hv) > 0 ? 0.8413447460685429 : -0.15865525393145707) + 0.01 * k);
 
   test('the visual token is GELU(ln_q(concatenated patches)) through the projector', () => {
-    expect(v.numVisualTokens).toBe(1);
+    expect(v.fixed!.numVisualTokens).toBe(1);
     const { tokens } = referenceVision(w, v, c.hiddenSize, ones);
     tokens.forEach((x, k) => expect(x).toBeCloseTo(expected[k]!, 5));
   });
@@ -218,7 +218,7 @@ describe('reference vision tower by hand', () => {
     for (let k = 0; k < Hv; k++) proj[k * Hv + k] = 1;
     wb.set('visual.blocks.0.attn.qkv.weight', qkv).set('visual.blocks.0.attn.qkv.bias', bias).set('visual.blocks.0.attn.proj.weight', proj);
     const { blocks } = referenceVision(wb, v, c.hiddenSize, ones);
-    for (let n = 0; n < v.numPatches; n++) for (let k = 0; k < Hv; k++) expect(blocks[0]![n * Hv + k]).toBeCloseTo(sign(k) + 0.5 + 0.1 * k, 12);
+    for (let n = 0; n < v.fixed!.numPatches; n++) for (let k = 0; k < Hv; k++) expect(blocks[0]![n * Hv + k]).toBeCloseTo(sign(k) + 0.5 + 0.1 * k, 12);
   });
 });
 

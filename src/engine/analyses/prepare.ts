@@ -2,8 +2,9 @@
  * Turning probe examples into model inputs: the prompt with its visual span
  * (docs/model.md), the preprocessed image (cached by path) and gold answer ids.
  */
-import { blackImage, loadImage } from '../model/image.js';
 import { buildPrompt } from '../model/prompt.js';
+import { blackVisionImage, loadVisionImage } from '../model/vision-images.js';
+import { visualTokenCount, type VisionImage } from '../model/vision-input.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import type { ModelConfig } from '../model/config.js';
 import type { ProbeAnswer } from '../probes/types.js';
@@ -26,14 +27,14 @@ export function answerText(answer: ProbeAnswer): string {
 
 /** Builds inputs for one model; images are decoded once per path. */
 export class InputBuilder {
-  readonly #images = new Map<string, Promise<Float32Array>>();
+  readonly #images = new Map<string, Promise<VisionImage>>();
 
   constructor(private readonly config: ModelConfig, private readonly tokenizer: TextTokenizer) {}
 
-  #pixels(path: string): Promise<Float32Array> {
+  #image(path: string): Promise<VisionImage> {
     let p = this.#images.get(path);
     if (!p) {
-      p = loadImage(path, this.config.vision);
+      p = loadVisionImage(path, this.config);
       this.#images.set(path, p);
     }
     return p;
@@ -45,17 +46,20 @@ export class InputBuilder {
     if ((image === 'target' || image === 'source' || image === 'black') && !this.config.vision) {
       throw new AnalysisInputError(`example '${example.id}' needs an image but the model is text-only`);
     }
-    let pixels: Float32Array | undefined;
+    let picture: VisionImage | undefined;
     if (image === 'target' || image === 'source') {
       const path = image === 'target' ? example.targetImagePath : example.sourceImagePath;
       if (!path) throw new AnalysisInputError(`example '${example.id}' has no ${image} image`);
-      pixels = await this.#pixels(path);
+      picture = await this.#image(path);
     } else if (image === 'black') {
-      pixels = blackImage(this.config.vision);
+      // images of their own size keep the target's processed size, so the prompt keeps its visual-token count
+      const like = this.config.vision?.fixed || !example.targetImagePath ? undefined : await this.#image(example.targetImagePath);
+      picture = blackVisionImage(this.config, like);
     }
-    const prompt = prefixText ? withPrefix(example.prompt, prefixText, pixels !== undefined) : example.prompt;
-    const built = buildPrompt(image === 'none' ? prompt.replace('<image>', '') : prompt, { tokenizer: this.tokenizer, config: this.config, hasImage: pixels !== undefined });
-    return { inputIds: built.ids, pixels, visualSpan: built.visualSpan };
+    const prompt = prefixText ? withPrefix(example.prompt, prefixText, picture !== undefined) : example.prompt;
+    const counts = picture ? [visualTokenCount(picture.grid, this.config.vision!.spatialMergeSize)] : [];
+    const built = buildPrompt(image === 'none' ? prompt.replace('<image>', '') : prompt, { tokenizer: this.tokenizer, config: this.config, imageTokenCounts: counts });
+    return { inputIds: built.ids, ...(picture ? { images: [picture] } : {}), visualSpan: built.visualSpan };
   }
 
   /** Token ids of a gold answer (for teacher-forced scoring). */

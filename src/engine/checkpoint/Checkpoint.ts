@@ -150,6 +150,18 @@ export class Checkpoint {
     return new Checkpoint(abs, roots, config, tensors);
   }
 
+  /**
+   * An optional JSON file of the directory (generation_config.json,
+   * preprocessor_config.json), read under the same confinement as the rest;
+   * undefined when the file does not exist.
+   * @throws CheckpointError CONFIG_INVALID when it is not a JSON object
+   */
+  async readOptionalJson(name: string): Promise<Record<string, unknown> | undefined> {
+    const path = join(this.dir, name);
+    if (!(await confinedFileExists(path, this.#roots))) return undefined;
+    return readJsonObject(path, this.#roots, 'CONFIG_MISSING', 'CONFIG_INVALID');
+  }
+
   /** Total number of elements over all tensors. */
   parameterCount(): number {
     let n = 0;

@@ -21,15 +21,24 @@ export interface AttentionShape {
   qkvBias: boolean;
   /** the output projection carries a bias (vision) */
   outBias: boolean;
+  /** the pre-attention norm: RMSNorm (weight `ln`) [default] or LayerNorm (weights `ln`, `lnb`; Qwen2-VL's vision blocks) */
+  norm?: NormKind;
 }
 
-/** Shape of one SwiGLU MLP. */
+/** RMSNorm (weight only) or LayerNorm (weight and bias). */
+export type NormKind = 'rms' | 'layer';
+
+/** Shape of one MLP. */
 export interface MlpShape {
   hidden: number;
   intermediate: number;
   eps: number;
   /** gate/up/down carry biases (vision) */
   bias: boolean;
+  /** SwiGLU with gate/up/down (weights wg, wu, wd) [default], or fc1 -> QuickGELU -> fc2 with biases (w1, b1, w2, b2; Qwen2-VL's vision blocks) */
+  kind?: 'swiglu' | 'quickgelu';
+  /** the pre-MLP norm, as in {@link AttentionShape.norm} */
+  norm?: NormKind;
 }
 
 /** y = x Wᵀ (+ b) for x of any rank, W [out, in]. */
@@ -43,6 +52,19 @@ export function rmsNorm(g: GraphBuilder, x: string, w: string, eps: number): str
   const meanSquare = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
   const rms = g.op('Sqrt', [g.op('Add', [meanSquare, g.scalar(eps)])]);
   return g.op('Mul', [g.op('Div', [x, rms]), w]);
+}
+
+/** LayerNorm over the last axis: w ⊙ (x − mean) / sqrt(var + eps) + b, population variance. */
+export function layerNorm(g: GraphBuilder, x: string, w: string, b: string, eps: number): string {
+  const centred = g.op('Sub', [x, g.op('ReduceMean', [x], { axes: [-1], keepdims: 1 })]);
+  const variance = g.op('ReduceMean', [g.op('Mul', [centred, centred])], { axes: [-1], keepdims: 1 });
+  const normed = g.op('Div', [centred, g.op('Sqrt', [g.op('Add', [variance, g.scalar(eps)])])]);
+  return g.op('Add', [g.op('Mul', [normed, w]), b]);
+}
+
+/** The norm of a block piece, its weights bound as `ln` (and `lnb` for LayerNorm). */
+export function blockNorm(g: GraphBuilder, x: string, w: WeightBinder, hidden: number, eps: number, kind: NormKind = 'rms'): string {
+  return kind === 'layer' ? layerNorm(g, x, w('ln', [hidden]), w('lnb', [hidden]), eps) : rmsNorm(g, x, w('ln', [hidden]), eps);
 }
 
 /** x ⊙ cos + rotate_half(x) ⊙ sin along the last axis (length n). */
@@ -73,7 +95,7 @@ export function attentionInput(
   names: { q?: string; k?: string; v?: string } = {},
 ): { q: string; k: string; v: string } {
   const { hidden: H, heads, kvHeads, headDim: d } = s;
-  const u = rmsNorm(g, x, w('ln', [H]), s.eps);
+  const u = blockNorm(g, x, w, H, s.eps, s.norm);
   const proj = (name: string, rows: number) =>
     linear(g, u, w(`w${name}`, [rows, H]), s.qkvBias ? w(`b${name}`, [rows]) : undefined);
   const q = rope(g, splitHeads(g, proj('q', heads * d), heads, d), cos, sin, d, names.q);
@@ -121,10 +143,18 @@ export function attentionCore(
   return { pattern, out };
 }
 
-/** SwiGLU MLP on the normed stream: (SiLU(w W_gᵀ) ⊙ (w W_uᵀ)) W_dᵀ, w = norm(h). */
+/**
+ * MLP on the normed stream u = norm(h): SwiGLU (SiLU(u W_gᵀ) ⊙ (u W_uᵀ)) W_dᵀ,
+ * or QuickGELU(u W_1ᵀ + b_1) W_2ᵀ + b_2 with QuickGELU(a) = a · sigmoid(1.702 a).
+ */
 export function mlp(g: GraphBuilder, h: string, w: WeightBinder, s: MlpShape, out?: string): string {
   const { hidden: H, intermediate: I } = s;
-  const u = rmsNorm(g, h, w('ln', [H]), s.eps);
+  const u = blockNorm(g, h, w, H, s.eps, s.norm);
+  if (s.kind === 'quickgelu') {
+    const a = linear(g, u, w('w1', [I, H]), w('b1', [I]));
+    const act = g.op('Mul', [a, g.op('Sigmoid', [g.op('Mul', [a, g.scalar(1.702)])])]);
+    return linear(g, act, w('w2', [H, I]), w('b2', [H]), out);
+  }
   const gate = linear(g, u, w('wg', [I, H]), s.bias ? w('bg', [I]) : undefined);
   const up = linear(g, u, w('wu', [I, H]), s.bias ? w('bu', [I]) : undefined);
   const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);

@@ -7,10 +7,10 @@
  * Feeds and fetches of each graph are listed in the TSDoc of its builder;
  * weight inputs are named by role (`ln`, `wq`, `bq`, ... see blocks.ts).
  */
-import { type AttentionShape, attentionCore, attentionInput, gelu, linear, lmHead, mlp, type MlpShape, rmsNorm, type WeightBinder } from './blocks.js';
+import { type AttentionShape, attentionCore, attentionInput, blockNorm, gelu, linear, lmHead, mlp, type MlpShape, type NormKind, type WeightBinder } from './blocks.js';
 import { GraphBuilder } from './graph-builder.js';
 
-export type { AttentionShape, MlpShape } from './blocks.js';
+export type { AttentionShape, MlpShape, NormKind } from './blocks.js';
 
 /** Names of the inputs and outputs of the piece graphs. */
 export const PIECE_IO = {
@@ -91,14 +91,14 @@ export function patchEmbedGraph(s: { visionHidden: number; channels: number; tem
 
 /**
  * Projector (`visual.merger`). Feeds: x [N, Hv] (runs of m² consecutive patches
- * are merged), weights ln, w0, b0, w2, b2. Fetches: tokens [N/m², H].
+ * are merged), weights ln (+ lnb for a LayerNorm), w0, b0, w2, b2. Fetches: tokens [N/m², H].
  */
-export function mergerGraph(s: { visionHidden: number; mergeSize: number; hidden: number; eps: number }): Uint8Array {
+export function mergerGraph(s: { visionHidden: number; mergeSize: number; hidden: number; eps: number; norm?: NormKind }): Uint8Array {
   const g = new GraphBuilder('merger');
   const M = s.mergeSize * s.mergeSize * s.visionHidden;
   const w = inputBinder(g);
   const x = g.input('x', ['N', s.visionHidden]);
-  const merged = g.op('Reshape', [rmsNorm(g, x, w('ln', [s.visionHidden]), s.eps), g.ints([-1, M])]);
+  const merged = g.op('Reshape', [blockNorm(g, x, w, s.visionHidden, s.eps, s.norm), g.ints([-1, M])]);
   const hidden = gelu(g, linear(g, merged, w('w0', [M, M]), w('b0', [M])));
   linear(g, hidden, w('w2', [s.hidden, M]), w('b2', [s.hidden]), 'tokens');
   g.output('tokens', ['Nv', s.hidden]);

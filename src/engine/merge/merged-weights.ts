@@ -132,7 +132,7 @@ export class MergedWeights implements WeightSource {
       for (const [id, dir] of Object.entries(dirs)) {
         const ck = await Checkpoint.open(dir);
         owned.push(ck);
-        models.set(id, CheckpointWeights.over(ck));
+        models.set(id, await CheckpointWeights.over(ck));
         shapes.set(id, new Map([...ck.tensors].map(([name, info]) => [name, info.shape])));
       }
       return MergedWeights.#build({ recipe, models, shapes }, owned);

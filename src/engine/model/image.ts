@@ -7,7 +7,8 @@
 import { dirname } from 'node:path';
 import sharp, { type OutputInfo } from 'sharp';
 import { FileAccessError, readConfinedFile, type AllowedRoots } from '../fs/confined-files.js';
-import type { VisionConfig } from './config.js';
+import type { FixedImageGeometry, VisionConfig } from './config.js';
+import { fixedGeometry } from './vision-input.js';
 
 /** An image that cannot be read or is not PNG/JPEG; `source` names the file (or `<buffer>`). */
 export class ImageError extends Error {
@@ -85,12 +86,12 @@ function filterTaps(inSize: number, outSize: number): { first: number; weights: 
 
 /** Normalises interleaved [h, w, C] pixel values (0..255) into a planar [C, h, w] tensor. */
 function normalise(pixels: Float64Array, vision: VisionConfig): Float32Array {
-  const [h, w] = vision.imageSize;
+  const { imageSize: [h, w], imageMean, imageStd }: FixedImageGeometry = fixedGeometry(vision);
   const c = vision.inChannels;
   const out = new Float32Array(c * h * w);
   for (let ch = 0; ch < c; ch++) {
-    const mean = vision.imageMean[ch]!;
-    const std = vision.imageStd[ch]!;
+    const mean = imageMean[ch]!;
+    const std = imageStd[ch]!;
     for (let i = 0; i < h * w; i++) out[ch * h * w + i] = (pixels[i * c + ch]! / 255 - mean) / std;
   }
   return out;
@@ -149,13 +150,13 @@ export async function loadImage(input: string | Buffer, vision: VisionConfig | u
   const decoded = await decodeImage(bytes, source);
   const { width, height } = decoded.info;
   const rgb = new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, width * height * 3);
-  const [h, w] = v.imageSize;
+  const [h, w] = fixedGeometry(v).imageSize;
   return normalise(resizeBilinear(rgb, height, width, 3, h, w), v);
 }
 
 /** The perception setting's black image: all-zero RGB before normalisation, so channel c holds −mean[c]/std[c]. */
 export function blackImage(vision: VisionConfig | undefined): Float32Array {
   const v = requireVision(vision);
-  const [h, w] = v.imageSize;
+  const [h, w] = fixedGeometry(v).imageSize;
   return normalise(new Float64Array(h * w * v.inChannels), v);
 }

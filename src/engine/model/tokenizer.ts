@@ -50,6 +50,7 @@ async function readJson(file: string, roots: AllowedRoots, required: boolean): P
 export class TextTokenizer {
   readonly #tok: Tokenizer;
   readonly #vocab: Map<string, number>;
+  #names: Map<number, string> | undefined;
 
   private constructor(tok: Tokenizer) {
     this.#tok = tok;
@@ -93,6 +94,12 @@ export class TextTokenizer {
   /** Text of `ids`. */
   decode(ids: readonly number[], options: DecodeOptions = {}): string {
     return this.#tok.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false });
+  }
+
+  /** The vocabulary string of a token id (e.g. `<|image_pad|>`), or undefined if absent. */
+  tokenText(id: number): string | undefined {
+    this.#names ??= new Map([...this.#vocab].map(([text, tokenId]) => [tokenId, text]));
+    return this.#names.get(id);
   }
 
   /** Id of a token given by its vocabulary string (e.g. `<|endoftext|>`), or undefined if absent. */

@@ -4,6 +4,7 @@
  * return a replacement; every intervention (ablation, patching, K/V swaps,
  * attention read-outs) is expressed as hooks.
  */
+import type { MropePositions } from '../model/families/qwen-vl/positions.js';
 import type { F32Tensor } from './tensor.js';
 
 /** The named points of a layer, in execution order. */
@@ -26,6 +27,8 @@ export interface BatchLayout {
   lengths: readonly number[];
   /** padded positions of each example's visual tokens (empty without an image) */
   visualPositions: readonly (readonly number[])[];
+  /** M-RoPE models: each example's temporal/height/width positions over its real tokens */
+  mrope?: readonly MropePositions[];
 }
 
 /** Where a hook is being called. */

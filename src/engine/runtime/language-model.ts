@@ -54,8 +54,8 @@ export class LanguageModel {
     return new LanguageModel(c, weights, blocks, head, vision);
   }
 
-  /** Input embeddings [B, T, H] of token rows, with visual spans filled from the vision tower. */
-  async embed(ids: readonly (readonly number[])[], hooks: HookSet, batch?: PreparedBatch, pixels?: readonly Float32Array[]): Promise<F32Tensor> {
+  /** Input embeddings [B, T, H] of token rows, with visual spans filled from the vision tower (the batch's images). */
+  async embed(ids: readonly (readonly number[])[], hooks: HookSet, batch?: PreparedBatch): Promise<F32Tensor> {
     const H = this.config.hiddenSize;
     const table = (await this.weights.embedding()).data;
     const B = ids.length;
@@ -67,9 +67,9 @@ export class LanguageModel {
         x.set(table.subarray(id * H, (id + 1) * H), (b * T + t) * H);
       }
     }
-    if (batch && batch.imageRows.length > 0) {
-      if (!this.vision || !pixels) throw new TypeError(`the batch holds images but the model has no vision tower`);
-      const tokens = await this.vision.run(pixels, hooks);
+    if (batch && batch.images.length > 0) {
+      if (!this.vision) throw new TypeError(`the batch holds images but the model has no vision tower`);
+      const tokens = await this.vision.run(batch.images, hooks);
       let row = 0;
       for (const b of batch.imageRows) {
         for (const t of batch.layout.visualPositions[b]!) {
@@ -89,7 +89,7 @@ export class LanguageModel {
   async layers(x: F32Tensor, from: number, kv: (LayerKV | undefined)[], hooks: HookSet, pass: PassSpec, record?: F32Tensor[]): Promise<F32Tensor> {
     const rows = x.dims[1]!;
     const mask = attentionMask(pass.layout, pass.offset, rows);
-    const { cos, sin } = ropeTables(pass.layout, this.#inv, pass.offset, rows);
+    const { cos, sin } = ropeTables(pass.layout, this.#inv, pass.offset, rows, this.config.mropeSection);
     let cur = x;
     for (let l = from; l < this.config.numLayers; l++) {
       record?.push(cur);

@@ -35,9 +35,27 @@ function bundleBytes(b: Bundle): number {
   return n;
 }
 
+/**
+ * Where a checkpoint keeps its language model and vision tower: the hub's
+ * `model.*` / `visual.*`, or `model.language_model.*` / `model.visual.*` as
+ * transformers >= 4.52 re-saves Qwen-VL checkpoints.
+ */
+export interface TensorPrefixes {
+  llm: string;
+  vision: string;
+}
+
+/** The naming a set of tensor names uses. */
+export function tensorPrefixes(names: ReadonlySet<string>): TensorPrefixes {
+  return names.has('model.language_model.embed_tokens.weight')
+    ? { llm: 'model.language_model.', vision: 'model.visual.' }
+    : { llm: 'model.', vision: 'visual.' };
+}
+
 /** Resolves and caches the weights of each block of one model. */
 export class ModelWeights {
   readonly config: ModelConfig;
+  readonly prefixes: TensorPrefixes;
   readonly #source: WeightSource;
   readonly #cache = new Map<string, Entry>();
   readonly #maxBytes: number;
@@ -49,6 +67,7 @@ export class ModelWeights {
     }
     this.#source = source;
     this.config = source.config;
+    this.prefixes = tensorPrefixes(source.tensorNames);
     this.#maxBytes = options.maxCachedBytes ?? Infinity;
   }
 
@@ -99,14 +118,14 @@ export class ModelWeights {
   /** Token embedding matrix [V, H]. */
   embedding(): Promise<F32Tensor> {
     const c = this.config;
-    return this.#cached('embed', () => this.#tensor('model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]), (t) => t.data.byteLength);
+    return this.#cached('embed', () => this.#tensor(`${this.prefixes.llm}embed_tokens.weight`, [c.vocabSize, c.hiddenSize]), (t) => t.data.byteLength);
   }
 
   /** Weights of decoder layer `i` (0-based). */
   decoderLayer(i: number): Promise<BlockWeights> {
     const c = this.config;
     if (!Number.isInteger(i) || i < 0 || i >= c.numLayers) throw new RangeError(`'layer' must be in 0..${c.numLayers - 1}, got ${i}`);
-    const p = `model.layers.${i}.`;
+    const p = `${this.prefixes.llm}layers.${i}.`;
     const H = c.hiddenSize;
     const qd = c.numHeads * c.headDim;
     const kd = c.numKvHeads * c.headDim;
@@ -131,16 +150,16 @@ export class ModelWeights {
     return this.#cached(`layer.${i}`, load, blockBytes);
   }
 
-  /** Final norm and unembedding (the embedding matrix when tied). */
+  /**
+   * Final norm and unembedding. A tied model uses the embedding matrix even
+   * when the files also hold an `lm_head.weight`, as transformers ties them at load.
+   */
   head(): Promise<Bundle> {
     const c = this.config;
-    const load = async (): Promise<Bundle> => {
-      const untied = !c.tieWordEmbeddings || this.#source.tensorNames.has('lm_head.weight');
-      return {
-        norm: await this.#tensor('model.norm.weight', [c.hiddenSize]),
-        w: untied ? await this.#tensor('lm_head.weight', [c.vocabSize, c.hiddenSize]) : await this.embedding(),
-      };
-    };
+    const load = async (): Promise<Bundle> => ({
+      norm: await this.#tensor(`${this.prefixes.llm}norm.weight`, [c.hiddenSize]),
+      w: c.tieWordEmbeddings ? await this.embedding() : await this.#tensor('lm_head.weight', [c.vocabSize, c.hiddenSize]),
+    });
     return this.#cached('head', load, bundleBytes);
   }
 
@@ -148,7 +167,7 @@ export class ModelWeights {
   patchEmbed(): Promise<Bundle> {
     const v = this.#vision();
     return this.#cached('patch', async () => ({
-      w: await this.#tensor('visual.patch_embed.proj.weight', [v.hiddenSize, v.inChannels, v.temporalPatchSize, v.patchSize, v.patchSize]),
+      w: await this.#tensor(`${this.prefixes.vision}patch_embed.proj.weight`, [v.hiddenSize, v.inChannels, v.temporalPatchSize, v.patchSize, v.patchSize]),
     }), bundleBytes);
   }
 
@@ -156,7 +175,7 @@ export class ModelWeights {
   visionBlock(i: number): Promise<BlockWeights> {
     const v = this.#vision();
     if (!Number.isInteger(i) || i < 0 || i >= v.depth) throw new RangeError(`'block' must be in 0..${v.depth - 1}, got ${i}`);
-    const p = `visual.blocks.${i}.`;
+    const p = `${this.prefixes.vision}blocks.${i}.`;
     const Hv = v.hiddenSize;
     const Iv = v.intermediateSize;
     const load = async (): Promise<BlockWeights> => {
@@ -166,9 +185,14 @@ export class ModelWeights {
         const size = t.data.length / 3;
         return { data: t.data.slice(part * size, (part + 1) * size), dims: width === 0 ? [Hv] : [Hv, width] };
       };
-      return {
+      const layerNorm = v.block === 'layernorm_quickgelu';
+      const norm = async (name: string): Promise<Bundle> => ({
+        ln: await this.#tensor(`${p}${name}.weight`, [Hv]),
+        ...(layerNorm ? { lnb: await this.#tensor(`${p}${name}.bias`, [Hv]) } : {}),
+      });
+      const attention = {
         attentionInput: {
-          ln: await this.#tensor(`${p}norm1.weight`, [Hv]),
+          ...(await norm('norm1')),
           wq: rows(qkv, 0, Hv), wk: rows(qkv, 1, Hv), wv: rows(qkv, 2, Hv),
           bq: rows(qkvBias, 0, 0), bk: rows(qkvBias, 1, 0), bv: rows(qkvBias, 2, 0),
         },
@@ -176,6 +200,21 @@ export class ModelWeights {
           wo: await this.#tensor(`${p}attn.proj.weight`, [Hv, Hv]),
           bo: await this.#tensor(`${p}attn.proj.bias`, [Hv]),
         },
+      };
+      if (layerNorm) {
+        return {
+          ...attention,
+          mlp: {
+            ...(await norm('norm2')),
+            w1: await this.#tensor(`${p}mlp.fc1.weight`, [Iv, Hv]),
+            b1: await this.#tensor(`${p}mlp.fc1.bias`, [Iv]),
+            w2: await this.#tensor(`${p}mlp.fc2.weight`, [Hv, Iv]),
+            b2: await this.#tensor(`${p}mlp.fc2.bias`, [Hv]),
+          },
+        };
+      }
+      return {
+        ...attention,
         mlp: {
           ln: await this.#tensor(`${p}norm2.weight`, [Hv]),
           wg: await this.#tensor(`${p}mlp.gate_proj.weight`, [Iv, Hv]),
@@ -195,9 +234,10 @@ export class ModelWeights {
     const v = this.#vision();
     const M = v.spatialMergeSize * v.spatialMergeSize * v.hiddenSize;
     const H = this.config.hiddenSize;
-    const p = 'visual.merger.';
+    const p = `${this.prefixes.vision}merger.`;
     return this.#cached('merger', async () => ({
       ln: await this.#tensor(`${p}ln_q.weight`, [v.hiddenSize]),
+      ...(v.mergerNorm === 'layernorm' ? { lnb: await this.#tensor(`${p}ln_q.bias`, [v.hiddenSize]) } : {}),
       w0: await this.#tensor(`${p}mlp.0.weight`, [M, M]),
       b0: await this.#tensor(`${p}mlp.0.bias`, [M]),
       w2: await this.#tensor(`${p}mlp.2.weight`, [H, M]),

@@ -79,7 +79,7 @@ export class HookedRunner {
     const hooks = new HookSet(options.hooks);
     const batch = this.#prepare(inputs, task);
     const kv: (LayerKV | undefined)[] = [];
-    const x = await this.#lm.embed(batch.ids, hooks, batch, this.#pixels(inputs, batch));
+    const x = await this.#lm.embed(batch.ids, hooks, batch);
     const final = await this.#lm.layers(x, 0, kv, hooks, { layout: batch.layout, phase: 'prefill', step: 0, offset: 0 });
     return this.#finish(task, batch, inputs, final, kv as LayerKV[], hooks);
   }
@@ -110,7 +110,7 @@ export class HookedRunner {
     const batch = this.#prepare(inputs, task);
     const kv: (LayerKV | undefined)[] = [];
     const residPre: F32Tensor[] = [];
-    const x = await this.#lm.embed(batch.ids, hooks, batch, this.#pixels(inputs, batch));
+    const x = await this.#lm.embed(batch.ids, hooks, batch);
     const final = await this.#lm.layers(x, 0, kv, hooks, { layout: batch.layout, phase: 'prefill', step: 0, offset: 0 }, residPre);
     const promptKv = [...(kv as LayerKV[])];
     const result = await this.#finish(task, batch, inputs, final, kv as LayerKV[], hooks);
@@ -141,10 +141,6 @@ export class HookedRunner {
       return { ...x, inputIds: [...x.inputIds, ...x.answerIds] };
     });
     return prepareBatch(this.config, joined);
-  }
-
-  #pixels(inputs: readonly ModelInput[], batch: PreparedBatch): Float32Array[] {
-    return batch.imageRows.map((b) => inputs[b]!.pixels!);
   }
 
   async #finish<T extends Task>(task: T, batch: PreparedBatch, inputs: readonly ModelInput[], final: F32Tensor, kv: LayerKV[], hooks: HookSet): Promise<TaskResult<T>> {

@@ -4,7 +4,16 @@
  * tensors of several checkpoints lazily, one layer at a time.
  */
 import { Checkpoint } from '../checkpoint/index.js';
+import type { AllowedRoots } from '../fs/confined-files.js';
 import { type ModelConfig, parseModelConfig } from '../model/config.js';
+
+/** The parsed config of an open checkpoint, with the files beside config.json that complete it. */
+export async function modelConfigOf(checkpoint: Checkpoint): Promise<ModelConfig> {
+  return parseModelConfig(checkpoint.config, {
+    generationConfig: await checkpoint.readOptionalJson('generation_config.json'),
+    preprocessorConfig: await checkpoint.readOptionalJson('preprocessor_config.json'),
+  });
+}
 
 /** A model's configuration and tensors, read on request as float32. */
 export interface WeightSource {
@@ -26,18 +35,21 @@ export class CheckpointWeights implements WeightSource {
   readonly #checkpoint: Checkpoint;
   readonly #owned: boolean;
 
-  private constructor(checkpoint: Checkpoint, owned: boolean) {
+  private constructor(checkpoint: Checkpoint, owned: boolean, config: ModelConfig) {
     this.#checkpoint = checkpoint;
     this.#owned = owned;
-    this.config = parseModelConfig(checkpoint.config);
+    this.config = config;
     this.tensorNames = new Set(checkpoint.tensors.keys());
   }
 
-  /** Opens the checkpoint directory; {@link CheckpointWeights.close} closes it. */
-  static async open(dir: string): Promise<CheckpointWeights> {
-    const checkpoint = await Checkpoint.open(dir);
+  /**
+   * Opens the checkpoint directory with its companions (generation_config.json,
+   * preprocessor_config.json); {@link CheckpointWeights.close} closes it.
+   */
+  static async open(dir: string, options: { roots?: AllowedRoots } = {}): Promise<CheckpointWeights> {
+    const checkpoint = await Checkpoint.open(dir, options);
     try {
-      return new CheckpointWeights(checkpoint, true);
+      return new CheckpointWeights(checkpoint, true, await modelConfigOf(checkpoint));
     } catch (e) {
       await checkpoint.close();
       throw e;
@@ -45,8 +57,8 @@ export class CheckpointWeights implements WeightSource {
   }
 
   /** Wraps a checkpoint the caller keeps owning (close does not close it). */
-  static over(checkpoint: Checkpoint): CheckpointWeights {
-    return new CheckpointWeights(checkpoint, false);
+  static async over(checkpoint: Checkpoint): Promise<CheckpointWeights> {
+    return new CheckpointWeights(checkpoint, false, await modelConfigOf(checkpoint));
   }
 
   /** The checkpoint directory. */

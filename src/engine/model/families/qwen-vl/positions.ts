@@ -6,12 +6,9 @@
  * image continues one past the largest position used so far.
  */
 
-/** An image's patch grid: frames (temporal patches), rows and columns of patches. */
-export interface PatchGrid {
-  t: number;
-  h: number;
-  w: number;
-}
+import type { PatchGrid } from '../../vision-input.js';
+
+export type { PatchGrid } from '../../vision-input.js';
 
 /** The three position streams (temporal, height, width) of one row of real tokens. */
 export interface MropePositions {
@@ -25,11 +22,6 @@ export interface MropePositions {
 /** A prompt whose image tokens do not match its images. */
 export class MropeLayoutError extends Error {
   override readonly name = 'MropeLayoutError';
-}
-
-/** Visual tokens an image contributes to the prompt: t·h·w / merge². */
-export function visualTokenCount(grid: PatchGrid, mergeSize: number): number {
-  return grid.t * (grid.h / mergeSize) * (grid.w / mergeSize);
 }
 
 /**
