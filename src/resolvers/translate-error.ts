@@ -15,6 +15,10 @@ import { WarehouseError } from '../warehouse/index.js';
 import { ProbeSetError } from '../engine/probes/index.js';
 import { ProbeSetChanged, UnknownProbeSet } from '../services/probe-set-registry.js';
 import { AnalysisInputError } from '../engine/analyses/prepare.js';
+import { ChatTemplateError } from '../engine/model/chat.js';
+import { ModelConfigError } from '../engine/model/config.js';
+import { QwenImageError } from '../engine/model/families/qwen-vl/image-processor.js';
+import { PromptError } from '../engine/model/prompt.js';
 import { BadUserInputError, CheckpointInvalidError, ClientError, NotFoundError, PathNotAllowedError } from '../schema/errors.js';
 
 export function toClientError(err: unknown): GraphQLError {
@@ -29,6 +33,10 @@ export function toClientError(err: unknown): GraphQLError {
   if (err instanceof ProbeSetChanged) return new ClientError('PROBE_SET_CHANGED', err.message, { id: err.probeSetId });
   if (err instanceof ProbeSetError) return new ClientError('PROBE_SET_INVALID', err.message, { reason: err.code });
   if (err instanceof AnalysisInputError) return new BadUserInputError(err.message);
+  // a model or input the engine cannot run faithfully: refused by name, never guessed at
+  if (err instanceof ModelConfigError) return new ClientError('MODEL_UNSUPPORTED', err.message, { key: err.key });
+  if (err instanceof QwenImageError) return new ClientError('IMAGE_INVALID', err.message, { reason: err.code });
+  if (err instanceof PromptError || err instanceof ChatTemplateError) return new BadUserInputError(err.message);
   if (err instanceof FileAccessError) {
     // a file inside a registered folder: the folder passed the allow-list, this file did not
     if (err.reason === 'OUTSIDE_ROOTS') return new ClientError('PATH_NOT_ALLOWED', err.message, { reason: err.reason });

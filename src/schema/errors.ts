@@ -14,7 +14,9 @@ export type ErrorCode =
   | 'SQL_REFUSED'
   | 'SQL_TIMEOUT'
   | 'SQL_ERROR'
-  | 'RUN_FAILED';
+  | 'RUN_FAILED'
+  | 'MODEL_UNSUPPORTED'
+  | 'IMAGE_INVALID';
 
 export class ClientError extends GraphQLError {
   constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
