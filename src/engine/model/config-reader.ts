@@ -117,6 +117,7 @@ export interface TextModelKeys {
   rmsNormEps: number;
   vocabSize: number;
   tieWordEmbeddings: boolean;
+  /** generation stops at any of them; empty when config.json names none */
   eosTokenIds: number[];
   bosTokenId: number | null;
   addBosToken: boolean;

@@ -4,7 +4,7 @@
  * faithfully. Each model family reads its own keys (families/<family>/config.ts);
  * this module holds the parsed shape every family produces.
  */
-import { isObject, ModelConfigError } from './config-reader.js';
+import { isObject, ModelConfigError, type TextModelKeys } from './config-reader.js';
 import { familyOf } from './families/index.js';
 import type { Qwen2VLImageProcessorConfig } from './families/qwen-vl/image-processor.js';
 
@@ -68,25 +68,12 @@ export interface VisionConfig {
   processor: Qwen2VLImageProcessorConfig | null;
 }
 
-/** A parsed, validated model configuration (docs/model.md). */
-export interface ModelConfig {
+/** A parsed, validated model configuration (docs/model.md): the language-model keys every family reads, and what differs. */
+export interface ModelConfig extends TextModelKeys {
   modelType: ModelType;
-  hiddenSize: number;
-  intermediateSize: number;
-  numLayers: number;
-  numHeads: number;
-  numKvHeads: number;
-  headDim: number;
-  rmsNormEps: number;
   ropeTheta: number;
   /** M-RoPE: the head's d/2 rotary frequencies split over the temporal, height and width positions; null for 1-D RoPE */
   mropeSection: readonly [number, number, number] | null;
-  vocabSize: number;
-  tieWordEmbeddings: boolean;
-  /** generation stops at any of them; empty when config.json names none */
-  eosTokenIds: number[];
-  bosTokenId: number | null;
-  addBosToken: boolean;
   /** null for text-only models */
   imageTokenId: number | null;
   visionStartTokenId: number | null;
