@@ -34,7 +34,7 @@ export async function createApp(config: AppConfig, options: { registerDemo?: boo
   const runs = new RunManager(warehouse);
   const characterizations = new CharacterizationService(warehouse, registry, runs, () => {
     // a failed start is not remembered: the next request tries again
-    worker ??= CharacterizationWorker.create({ threads: config.engineThreads }).catch((err: unknown) => {
+    worker ??= CharacterizationWorker.create({ threads: config.engineThreads, background: config.backgroundAnalyses }).catch((err: unknown) => {
       worker = undefined;
       throw err;
     });
@@ -44,7 +44,7 @@ export async function createApp(config: AppConfig, options: { registerDemo?: boo
   const probeSets = new ProbeSetRegistry(warehouse, config.modelRoots);
   const modelWorkerHandle = () => {
     // a worker that died (crash, out of memory) is replaced on the next request
-    modelWorker ??= ModelWorker.create({ threads: config.engineThreads }).then(
+    modelWorker ??= ModelWorker.create({ threads: config.engineThreads, background: config.backgroundAnalyses }).then(
       (w) => {
         w.onExit(() => (modelWorker = undefined));
         return w;

@@ -58,6 +58,8 @@ export interface AppConfig {
    * CLI's own work, and one core less when serving, so requests keep a core while an analysis computes
    */
   engineThreads: number | undefined;
+  /** analysis threads run at a lower OS priority than the request thread (set when serving) */
+  backgroundAnalyses?: boolean;
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

@@ -76,7 +76,7 @@ function servingThreads(): number {
 
 export async function startServer(config: AppConfig, options: ServerOptions = {}): Promise<RunningServer> {
   assertSafeBinding(config);
-  const app = options.app ?? (await createApp({ ...config, engineThreads: config.engineThreads ?? servingThreads() }));
+  const app = options.app ?? (await createApp({ ...config, engineThreads: config.engineThreads ?? servingThreads(), backgroundAnalyses: true }));
   try {
     return await serve(config, app, options.webRoot ?? DEFAULT_WEB_ROOT);
   } catch (err) {

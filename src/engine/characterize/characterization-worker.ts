@@ -29,18 +29,21 @@ export class CharacterizationWorker {
   private nextJobId = 1;
   private readonly pending = new Map<number, Pending>();
 
-  private constructor(private readonly threads: number | undefined) {}
+  private constructor(private readonly options: { threads?: number; background?: boolean }) {}
 
-  /** Starts the worker thread (its solver with `threads` intra-op threads [2]) and waits until the solver is ready. */
-  static async create(options: { threads?: number } = {}): Promise<CharacterizationWorker> {
-    const handle = new CharacterizationWorker(options.threads);
+  /**
+   * Starts the worker thread (its solver with `threads` intra-op threads [2], at a lower OS priority
+   * when `background`, so a server's requests win the CPU) and waits until the solver is ready.
+   */
+  static async create(options: { threads?: number; background?: boolean } = {}): Promise<CharacterizationWorker> {
+    const handle = new CharacterizationWorker(options);
     await handle.ensureStarted();
     return handle;
   }
 
   private ensureStarted(): Promise<void> {
     if (this.ready) return this.ready;
-    const worker = spawnTypeScriptWorker(new URL('./characterize.worker.ts', import.meta.url), { threads: this.threads });
+    const worker = spawnTypeScriptWorker(new URL('./characterize.worker.ts', import.meta.url), { ...this.options });
     this.worker = worker;
     this.ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (m: WorkerReply | { type: 'ready' }) => {

@@ -6,11 +6,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Checkpoint } from '../checkpoint/index.js';
 import { SpectralSolver } from '../linalg/spectral-solver.js';
+import { lowerThreadPriority } from '../workers/priority.js';
 import { CancelledError, characterize } from './characterize.js';
 import type { CharacterizeJob, WorkerReply, WorkerRequest } from './protocol.js';
 
 const port = parentPort!;
-const solver = await SpectralSolver.create({ threads: (workerData as { threads?: number }).threads ?? 2 });
+const options = workerData as { threads?: number; background?: boolean };
+// before the solver's sessions exist, so onnxruntime's own threads inherit the lower priority
+if (options.background) lowerThreadPriority();
+const solver = await SpectralSolver.create({ threads: options.threads ?? 2 });
 let queue = Promise.resolve();
 const cancellers = new Map<number, AbortController>();
 

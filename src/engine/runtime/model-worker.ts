@@ -23,6 +23,8 @@ export class ModelJobError extends Error {
 export interface ModelWorkerOptions {
   /** intra-op threads of the worker's sessions [onnxruntime's default] */
   threads?: number;
+  /** run at a lower OS priority, so a server's request thread wins the CPU over an analysis [false] */
+  background?: boolean;
 }
 
 /** Options of one job. */
@@ -51,7 +53,7 @@ export class ModelWorker {
 
   /** Starts the worker and waits until it is ready. */
   static async create(options: ModelWorkerOptions = {}): Promise<ModelWorker> {
-    const worker = spawnTypeScriptWorker(new URL('./model.worker.ts', import.meta.url), { threads: options.threads });
+    const worker = spawnTypeScriptWorker(new URL('./model.worker.ts', import.meta.url), { threads: options.threads, background: options.background });
     const handle = new ModelWorker(worker);
     await new Promise<void>((resolve, reject) => {
       worker.on('message', (m: WorkerReply) => (m.type === 'ready' ? resolve() : handle.#onReply(m)));

@@ -7,12 +7,16 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AnalysisFunction, JobContext, WorkerReply, WorkerRequest } from './job-protocol.js';
+import { lowerThreadPriority } from '../workers/priority.js';
 import { SessionPool } from './ort-sessions.js';
 import { HookedRunner } from './runner.js';
 import { CheckpointWeights } from './weights.js';
 
 const port = parentPort!;
-const pool = await SessionPool.create({ threads: (workerData as { threads?: number }).threads });
+const options = workerData as { threads?: number; background?: boolean };
+// before any session exists, so onnxruntime's own threads inherit the lower priority
+if (options.background) lowerThreadPriority();
+const pool = await SessionPool.create({ threads: options.threads });
 interface CachedRunner {
   signature: string;
   weights: Promise<CheckpointWeights>;
