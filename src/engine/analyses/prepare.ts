@@ -3,7 +3,7 @@
  * (docs/model.md), the preprocessed image (cached by path) and gold answer ids.
  */
 import { buildPrompt } from '../model/prompt.js';
-import { blackVisionImage, loadVisionImage } from '../model/vision-images.js';
+import { blackVisionImage, loadVisionImage, loadVisionImageAt } from '../model/vision-images.js';
 import { visualTokenCount, type VisionImage } from '../model/vision-input.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import type { ModelConfig } from '../model/config.js';
@@ -40,6 +40,16 @@ export class InputBuilder {
     return p;
   }
 
+  #imageAt(path: string, like: VisionImage): Promise<VisionImage> {
+    const key = `${path}\u0000${like.grid.t}x${like.grid.h}x${like.grid.w}`;
+    let p = this.#images.get(key);
+    if (!p) {
+      p = loadVisionImageAt(path, like.grid, this.config);
+      this.#images.set(key, p);
+    }
+    return p;
+  }
+
   /** The prompt of `example` with the chosen image (and, optionally, text before the question). */
   async input(example: ResolvedExample, choice: ImageChoice, prefixText = ''): Promise<ModelInput & { visualSpan: { start: number; length: number } | null }> {
     const image: Exclude<ImageChoice, 'posed'> = choice === 'posed' ? (example.targetImagePath ? 'target' : 'none') : choice;
@@ -50,7 +60,9 @@ export class InputBuilder {
     if (image === 'target' || image === 'source') {
       const path = image === 'target' ? example.targetImagePath : example.sourceImagePath;
       if (!path) throw new AnalysisInputError(`example '${example.id}' has no ${image} image`);
-      picture = await this.#image(path);
+      // a source is swapped into its target, so it takes the target's grid (docs/engine.md, "Pairs of unequal images")
+      const target = image === 'source' && !this.config.vision?.fixed && example.targetImagePath ? await this.#image(example.targetImagePath) : undefined;
+      picture = target ? await this.#imageAt(path, target) : await this.#image(path);
     } else if (image === 'black') {
       // images of their own size keep the target's processed size, so the prompt keeps its visual-token count
       const like = this.config.vision?.fixed || !example.targetImagePath ? undefined : await this.#image(example.targetImagePath);

@@ -5,9 +5,10 @@
  */
 import type { AllowedRoots } from '../fs/confined-files.js';
 import type { ModelConfig, VisionConfig } from './config.js';
-import { patchify, processQwenImage, rescaleAndNormalize } from './families/qwen-vl/image-processor.js';
+import { decodeImageRgb, patchify, processQwenImage, rescaleAndNormalize } from './families/qwen-vl/image-processor.js';
+import { pillowResize } from './families/qwen-vl/pillow-resize.js';
 import { blackImage, loadImage } from './image.js';
-import { fixedImage, type VisionImage } from './vision-input.js';
+import { fixedImage, type PatchGrid, type VisionImage } from './vision-input.js';
 
 function visionOf(config: ModelConfig): VisionConfig {
   if (!config.vision) throw new TypeError(`model_type "${config.modelType}" has no vision tower to take an image`);
@@ -25,6 +26,25 @@ export async function loadVisionImage(input: string | Buffer, config: ModelConfi
   const processed = await processQwenImage(input, v.processor!, options);
   const [t, h, w] = processed.gridThw;
   return { patches: processed.pixelValues, grid: { t, h, w } };
+}
+
+/**
+ * One image processed at another image's processed size instead of its own
+ * (the visual-token swap pairs images whose grids may differ: the source is
+ * brought to the target's grid, then swapped). The processor's own resize
+ * filter and normalisation apply; only the choice of size differs. A
+ * fixed-size model already processes every image to one size.
+ */
+export async function loadVisionImageAt(input: string | Buffer, grid: PatchGrid, config: ModelConfig, options: { roots?: AllowedRoots } = {}): Promise<VisionImage> {
+  const v = visionOf(config);
+  if (v.fixed) return loadVisionImage(input, config, options);
+  const processor = v.processor!;
+  const height = grid.h * v.patchSize;
+  const width = grid.w * v.patchSize;
+  const rgb = await decodeImageRgb(input, options);
+  const sized = rgb.height === height && rgb.width === width ? rgb : pillowResize(rgb, width, height, processor.resample);
+  const processed = patchify(rescaleAndNormalize(sized, processor), height, width, 3, v.patchSize, v.spatialMergeSize, v.temporalPatchSize);
+  return { patches: processed.pixelValues, grid };
 }
 
 /**
