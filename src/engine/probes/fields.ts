@@ -82,6 +82,11 @@ export function checkAnswer(task: ProbeTask, value: unknown, field: string, wher
     }
     case 'recognition':
       return typeof value === 'string' && YES_NO.test(value.trim()) ? value : bad("'yes' or 'no'");
+    case 'math': {
+      // a number is its text; anything else (LaTeX) is compared by the equivalence rules
+      const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+      return typeof text === 'string' && text.trim().length > 0 ? text : bad('a non-empty string (a number or LaTeX)');
+    }
     case 'ocr':
     case 'free':
       return typeof value === 'string' && value.trim().length > 0 ? value : bad('a non-empty string');

@@ -4,7 +4,7 @@
  */
 
 /** Tasks with a scoring rule (see docs/probe-sets.md, "Scoring"). */
-export const PROBE_TASKS = ['counting', 'ocr', 'grounding', 'recognition', 'numeric', 'free'] as const;
+export const PROBE_TASKS = ['counting', 'ocr', 'grounding', 'recognition', 'numeric', 'math', 'free'] as const;
 export type ProbeTask = (typeof PROBE_TASKS)[number];
 
 /** The four tasks of the reference's visual-token-swap pairs. */
