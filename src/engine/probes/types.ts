@@ -11,7 +11,7 @@ export type ProbeTask = (typeof PROBE_TASKS)[number];
 export const REFERENCE_TASKS: readonly ProbeTask[] = ['counting', 'ocr', 'grounding', 'recognition'];
 
 /** Which reader produced a set; the names the warehouse stores and the API answers. */
-export const PROBE_SET_FORMATS = ['reference', 'jsonl'] as const;
+export const PROBE_SET_FORMATS = ['reference', 'jsonl', 'gsm8k', 'math500'] as const;
 export type ProbeSetFormat = (typeof PROBE_SET_FORMATS)[number];
 
 /** A box [x1, y1, x2, y2] in the image's pixel coordinates. */
