@@ -46,6 +46,9 @@ describe('GSM8K as shipped (test.jsonl / train.jsonl of question + answer)', () 
       const train = await loadProbeSet(join(root, 'train.jsonl'));
       expect(train.format).toBe('gsm8k');
       expect(train.examples.map((e) => [e.id, e.answers.target, e.tags])).toEqual([['train-00001', '72', ['train']]]);
+      // reloading with the stored format reads the same file: the folder's test.jsonl, or the train.jsonl given
+      expect((await loadProbeSet(root, { format: 'gsm8k' })).fingerprint).toBe((await loadProbeSet(root)).fingerprint);
+      expect((await loadProbeSet(join(root, 'train.jsonl'), { format: 'gsm8k' })).fingerprint).toBe(train.fingerprint);
     }));
 
   it('refuses an answer without #### (BAD_ANSWER), a non-number after it, and a missing answer, naming the line', () =>
@@ -118,6 +121,8 @@ describe('detection', () => {
       const set = await loadProbeSet(dir);
       expect(set.format).toBe('jsonl');
       expect(set.examples.map((e) => [e.id, e.prompt])).toEqual([['r1', 'What is 2+2?']]);
+      // read again with the format the registry stored, as every analysis does
+      expect((await loadProbeSet(dir, { format: 'jsonl' })).fingerprint).toBe(set.fingerprint);
     }));
 
   it('a line of some other dataset is told the four accepted shapes', () =>

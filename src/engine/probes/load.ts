@@ -116,7 +116,8 @@ async function locate(path: string, format: ProbeSetFormat | undefined): Promise
     }
     if (files.length > 0) return { format: 'reference', root: path, files };
   }
-  if (format === undefined || format === 'gsm8k' || format === 'math500') {
+  // a test.jsonl in the probes.jsonl format (detected so at registration) is found again when reloaded as 'jsonl'
+  if (format !== 'reference') {
     // the evaluation split when the folder ships both; train.jsonl is registered by giving its path
     for (const name of REASONING_FILES) {
       const file = join(path, name);
