@@ -9,7 +9,7 @@ import { transferCommand, type TransferCliOptions } from './cli/transfer.command
 import { reportCommand, type ReportCliOptions } from './cli/report.command.js';
 import { finishAnalysis, modelId, openCliApp, probeSetId, requestOptions, type AnalysisCliOptions } from './cli/analysis.command.js';
 import { loadConfig } from './config.js';
-import { DEFAULT_MAX_NEW_TOKENS } from './services/analysis-options.js';
+import { DEFAULT_MAX_NEW_TOKENS, FORMAT_MAX_NEW_TOKENS } from './services/analysis-options.js';
 import { startServer } from './server.js';
 import { relaunchWithThreadpool } from './threadpool.js';
 
@@ -45,7 +45,7 @@ function analysisOptions(command: Command): Command {
     .option('--split <name>', 'only this split')
     .option('--max-examples <n>', 'at most this many examples per task', positiveInt)
     .option('--teacher-forced', 'score gold answers in one pass instead of generating')
-    .option('--max-new-tokens <n>', `generation budget (default ${DEFAULT_MAX_NEW_TOKENS})`, positiveInt)
+    .option('--max-new-tokens <n>', `generation budget (default ${DEFAULT_MAX_NEW_TOKENS}; by format: ${Object.entries(FORMAT_MAX_NEW_TOKENS).map(([f, n]) => `${f} ${n}`).join(', ')})`, positiveInt)
     .option('--batch-size <n>', 'examples run together (default 8)', positiveInt)
     .option('--skip-invalid-examples', SKIP_INVALID_HELP)
     .option('--json', 'print JSON instead of a table');

@@ -9,6 +9,7 @@ import type { VariantRecipeInput } from '../schema/variant.input.js';
 import { BadUserInputError } from '../schema/errors.js';
 import { validateLayerCuts } from '../engine/layout.js';
 import { MAX_TOP_K } from '../services/characterization-service.js';
+import { MAX_NEW_TOKENS_LIMIT } from '../services/analysis-options.js';
 import { idArg, intArg, jsonArg, listArg, textArg, TEXT, type IntRange } from './validate-args.js';
 
 /** Page sizes of every list field with first/after. */
@@ -18,7 +19,7 @@ export const PAGE: IntRange = { min: 1, max: 1000 };
 export const ANALYSIS_BOUNDS = {
   layer: { min: 1, max: 9999 },
   maxExamples: { min: 1, max: 1_000_000 },
-  maxNewTokens: { min: 1, max: 512 },
+  maxNewTokens: { min: 1, max: MAX_NEW_TOKENS_LIMIT },
   batchSize: { min: 1, max: 256 },
   bootstrapSamples: { min: 1, max: 100_000 },
   seed: { min: 0, max: 2 ** 31 - 1 },

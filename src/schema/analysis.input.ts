@@ -1,5 +1,5 @@
 import { Field, InputType, Int } from 'type-graphql';
-import { DEFAULT_MAX_NEW_TOKENS } from '../services/analysis-options.js';
+import { DEFAULT_MAX_NEW_TOKENS, FORMAT_MAX_NEW_TOKENS, MAX_NEW_TOKENS_LIMIT } from '../services/analysis-options.js';
 import { ScoringMode } from './enums.js';
 
 @InputType({ description: 'Options shared by the functional analyses (localization, attention shift, activation patching).' })
@@ -19,7 +19,7 @@ export class AnalysisOptions {
   @Field(() => ScoringMode, { nullable: true, description: 'default GENERATE' })
   scoring?: ScoringMode | null;
 
-  @Field(() => Int, { nullable: true, description: `greedy generation budget (default ${DEFAULT_MAX_NEW_TOKENS}; generation stops at end-of-text)` })
+  @Field(() => Int, { nullable: true, description: `greedy generation budget, 1 to ${MAX_NEW_TOKENS_LIMIT} (default by the probe set's format: ${Object.entries(FORMAT_MAX_NEW_TOKENS).map(([f, n]) => `${n} for ${f}`).join(', ')}, else ${DEFAULT_MAX_NEW_TOKENS}; generation stops at end-of-text)` })
   maxNewTokens?: number | null;
 
   @Field(() => Int, { nullable: true, description: 'examples run together (default 8)' })

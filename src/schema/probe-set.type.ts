@@ -45,7 +45,7 @@ export class ProbeSet {
   @Field(() => String)
   name!: string;
 
-  @Field(() => String, { description: "'reference' (target/source pairs, one folder per task) or 'jsonl' (probes.jsonl); the same names as the format column in SQL" })
+  @Field(() => String, { description: "'reference' (target/source pairs, one folder per task), 'jsonl' (probes.jsonl), 'gsm8k' (GSM8K question/answer JSONL) or 'math500' (MATH-500 JSONL); the same names as the format column in SQL" })
   format!: string;
 
   @Field(() => String)

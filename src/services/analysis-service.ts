@@ -107,8 +107,10 @@ export class AnalysisService {
     for (const m of models) {
       if ((needs === 'pairs' || needs === 'images') && !m.config.vision) throw new InvalidArgument('model', `checkpoint '${m.row.id}' is text-only; this analysis needs a vision-language model`);
     }
-    const options = resolveAnalysisOptions(request, numLayers);
+    // checked before the probe set is read, so a bad option is refused without touching the disk
+    resolveAnalysisOptions(request, numLayers);
     const { row: probeRow, set } = await this.probeSets.load(probeSetId);
+    const options = resolveAnalysisOptions(request, numLayers, probeRow.format);
     const textOnly = models.some((m) => !m.config.vision);
     const examples = this.select(set.examples.map((e) => ({ ...e, targetImagePath: imagePath(set.root, e.images.target), sourceImagePath: imagePath(set.root, e.images.source) })), request, needs, textOnly);
     const params = {

@@ -110,8 +110,10 @@ export class VariantService {
 
   /** Starts or joins the scoring of a variant in one setting. */
   async score(variant: ResolvedVariant, probeSetId: string, setting: Setting, request: AnalysisRequestOptions = {}): Promise<RunHandle> {
-    const options = resolveAnalysisOptions(request, variant.numLayers);
+    // checked before the probe set is read, so a bad option is refused without touching the disk
+    resolveAnalysisOptions(request, variant.numLayers);
     const { row: probeRow, set } = await this.probeSets.load(probeSetId);
+    const options = resolveAnalysisOptions(request, variant.numLayers, probeRow.format);
     const all = set.examples.map((e) => ({ ...e, targetImagePath: imagePath(set.root, e.images.target), sourceImagePath: imagePath(set.root, e.images.source) }));
     const examples = selectForSetting(all, setting, request, variant.hasVision);
     const input: Omit<ScoreVariantInput, 'options'> = {

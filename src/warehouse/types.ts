@@ -139,7 +139,8 @@ export interface SqlResult {
 }
 
 /** How a probe set was read (see docs/probe-sets.md). */
-export type ProbeSetFormat = 'reference' | 'jsonl';
+/** The readers of src/engine/probes (docs/probe-sets.md); migration 4 added the reasoning formats. */
+export type ProbeSetFormat = 'reference' | 'jsonl' | 'gsm8k' | 'math500';
 
 /** One registered probe set (table `probe_sets`). */
 export interface ProbeSetRow {

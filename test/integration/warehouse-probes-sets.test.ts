@@ -7,6 +7,7 @@ import { withTempDir, writeJsonlSet, writeReferenceRoot } from '../unit/probes-f
 import { openDatabase } from '../../src/warehouse/duckdbBinding.js';
 import { SCHEMA_V1 } from '../../src/warehouse/schemaV1.js';
 import { SCHEMA_V2 } from '../../src/warehouse/schemaV2.js';
+import { SCHEMA_V3 } from '../../src/warehouse/schemaV3.js';
 import { withFileWarehouse, withWarehouse } from './warehouse-fixtures.js';
 
 async function counts(w: Warehouse): Promise<[unknown, unknown]> {
@@ -181,11 +182,49 @@ describe('migration 3', () => {
 
       await withFileWarehouse(path, async (w) => {
         const ledger = await w.readOnlySql('SELECT version FROM schema_migrations ORDER BY version');
-        expect(ledger.rows.map((r) => r[0])).toEqual([1, 2, 3]);
+        expect(ledger.rows.map((r) => r[0])).toEqual([1, 2, 3, 4]);
         expect(await w.getProbeSets(['old'])).toEqual([expect.objectContaining({ id: 'old', fingerprint: 'fp', nExamples: 4, skipped: [] })]);
         const column = await w.readOnlySql("SELECT data_type, is_nullable FROM information_schema.columns WHERE table_name = 'probe_sets' AND column_name = 'skipped_examples'");
         expect(column.rows).toEqual([['JSON', 'NO']]);
       });
+    }));
+});
+
+describe('migration 4', () => {
+  it('upgrades a version-3 file: rows, column order and constraints stay; gsm8k and math500 become valid formats', () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'v3.duckdb');
+      const instance = await openDatabase(path, { readOnly: false });
+      const connection = await instance.connect(() => undefined);
+      await connection.run('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)');
+      for (const statement of [...SCHEMA_V1, ...SCHEMA_V2, ...SCHEMA_V3]) await connection.run(statement);
+      await connection.run("INSERT INTO schema_migrations VALUES (1, 'v1', now()::TIMESTAMP), (2, 'v2', now()::TIMESTAMP), (3, 'v3', now()::TIMESTAMP)");
+      await connection.run("INSERT INTO probe_sets VALUES ('old', 'old', 'reference', '/somewhere', 'fp', 4, '2026-01-02 03:04:05', '[{\"id\":\"x\",\"code\":\"BAD_IMAGE\",\"reason\":\"r\"}]')");
+      const before = await connection.all("SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = 'probe_sets' ORDER BY ordinal_position");
+      connection.closeSync();
+      instance.closeSync();
+
+      await withFileWarehouse(path, async (w) => {
+        const ledger = await w.readOnlySql('SELECT version FROM schema_migrations ORDER BY version');
+        expect(ledger.rows.map((r) => r[0])).toEqual([1, 2, 3, 4]);
+        expect(await w.getProbeSets(['old'])).toEqual([
+          expect.objectContaining({ id: 'old', format: 'reference', fingerprint: 'fp', nExamples: 4, skipped: [{ id: 'x', code: 'BAD_IMAGE', reason: 'r' }] }),
+        ]);
+        const after = await w.readOnlySql("SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = 'probe_sets' ORDER BY ordinal_position");
+        expect(after.rows).toEqual(before.map((r) => [r.column_name, r.data_type, r.is_nullable]));
+      });
+      const raw = await openDatabase(path, { readOnly: false });
+      const c = await raw.connect(() => undefined);
+      try {
+        await c.run("INSERT INTO probe_sets VALUES ('g', 'g', 'gsm8k', '/g', 'fg', 2, now()::TIMESTAMP, '[]'), ('m', 'm', 'math500', '/m', 'fm', 3, now()::TIMESTAMP, '[]')");
+        await expect(c.run("INSERT INTO probe_sets VALUES ('z', 'z', 'csv', '/z', 'fz', 1, now()::TIMESTAMP, '[]')")).rejects.toThrow(/CHECK/);
+        await expect(c.run("INSERT INTO probe_sets VALUES ('old', 'o', 'jsonl', '/o', 'fo', 1, now()::TIMESTAMP, '[]')")).rejects.toThrow(/primary key|PRIMARY KEY|duplicate/i);
+        await expect(c.run("INSERT INTO probe_sets VALUES ('e', 'e', 'jsonl', '/e', 'fe', 0, now()::TIMESTAMP, '[]')")).rejects.toThrow(/CHECK/);
+        expect(await c.all('SELECT id FROM probe_sets ORDER BY id')).toEqual([{ id: 'g' }, { id: 'm' }, { id: 'old' }]);
+      } finally {
+        c.closeSync();
+        raw.closeSync();
+      }
     }));
 });
 

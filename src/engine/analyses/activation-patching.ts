@@ -54,14 +54,14 @@ export async function activationPatching(input: ActivationPatchingInput, context
     let s0: Outcome[];
     if (options.scoring === 'generate') {
       const task = { kind: 'generate' as const, maxNewTokens: options.maxNewTokens };
-      const cleanT = await target.runner.clean(prompts, task);
-      const cleanS = await source.runner.clean(prompts, task);
+      const cleanT = await target.runner.clean(prompts, task, progress.generation(`batch ${bi + 1}/${batches.length}: clean answers (target)`));
+      const cleanS = await source.runner.clean(prompts, task, progress.generation(`batch ${bi + 1}/${batches.length}: clean answers (source)`));
       const answer = (ids: number[]) => target.inputs.decode(ids);
       t0 = batch.map((e, b) => { const a = answer(cleanT.result.tokens[b]!); return { answer: a, correct: judge(e, a), match: null, score: null }; });
       s0 = batch.map((e, b) => { const a = answer(cleanS.result.tokens[b]!); return { answer: a, correct: judge(e, a), match: null, score: null }; });
       await progress.step(`batch ${bi + 1}/${batches.length}: clean answers`, 2);
       for (const layer of layers) {
-        const r = await target.runner.resume(cleanT, layer, { hooks: [patchResidual({ layer, point: 'resid_post', source: cleanS.residPre[layer + 1]! })] });
+        const r = await target.runner.resume(cleanT, layer, { hooks: [patchResidual({ layer, point: 'resid_post', source: cleanS.residPre[layer + 1]! })], ...progress.generation(`batch ${bi + 1}/${batches.length}: patched after layer ${layer + 1}`) });
         perLayer.set(layer, batch.map((e, b) => {
           const a = answer(r.tokens[b]!);
           return { answer: a, correct: judge(e, a), match: answersEqual(a, s0[b]!.answer!), score: null };

@@ -4,7 +4,7 @@
  */
 import { TextTokenizer } from '../model/tokenizer.js';
 import type { JobContext } from '../runtime/job-protocol.js';
-import type { HookedRunner } from '../runtime/runner.js';
+import type { HookedRunner, StepControl } from '../runtime/runner.js';
 import { scoreExample } from '../scoring/index.js';
 import { InputBuilder } from './prepare.js';
 import type { AnalysisOptions, AnalysisProgress, ResolvedExample } from './types.js';
@@ -40,7 +40,25 @@ export class ProgressCounter {
     this.context.progress({ done: this.#done, total: this.total, message } satisfies AnalysisProgress);
     await this.context.checkCancelled();
   }
+
+  /**
+   * Control for the generation inside the next unit of work: cancelling
+   * stops it between decode steps, and progress moves within the unit
+   * (every PARTIAL_EVERY steps) so a long generation does not look stalled.
+   */
+  generation(message: string): StepControl {
+    return {
+      signal: this.context.signal,
+      onStep: (step, max) => {
+        if (step % PARTIAL_EVERY !== 0 || step >= max) return;
+        this.context.progress({ done: this.#done + step / max, total: this.total, message: `${message}: token ${step}/${max}` } satisfies AnalysisProgress);
+      },
+    };
+  }
 }
+
+/** Decode steps between two progress reports inside a generation. */
+const PARTIAL_EVERY = 16;
 
 /** Whether a generated answer is right for the example (target gold, or the source gold of a pair). */
 export function judge(example: ResolvedExample, answer: string, against: 'target' | 'source' = 'target'): boolean {

@@ -34,14 +34,14 @@ export async function localizeReasoning(input: LocalizeReasoningInput, context: 
     const outcomes = new Map<number, { answer: string | null; correct: boolean; score: number | null }[]>();
     let base: { answer: string | null; correct: boolean; score: number | null }[];
     if (options.scoring === 'generate') {
-      const clean0 = await model.runner.clean(prompts, { kind: 'generate', maxNewTokens: options.maxNewTokens });
+      const clean0 = await model.runner.clean(prompts, { kind: 'generate', maxNewTokens: options.maxNewTokens }, progress.generation(`batch ${bi + 1}/${batches.length}: clean answers`));
       base = batch.map((e, b) => {
         const answer = model.inputs.decode(clean0.result.tokens[b]!);
         return { answer, correct: judge(e, answer), score: null };
       });
       await progress.step(`batch ${bi + 1}/${batches.length}: clean answers`);
       for (const layer of layers) {
-        const r = await model.runner.resume(clean0, layer, { hooks: zeroAblation(layer) });
+        const r = await model.runner.resume(clean0, layer, { hooks: zeroAblation(layer), ...progress.generation(`batch ${bi + 1}/${batches.length}: layer ${layer + 1} ablated`) });
         outcomes.set(layer, batch.map((e, b) => {
           const answer = model.inputs.decode(r.tokens[b]!);
           return { answer, correct: judge(e, answer), score: null };

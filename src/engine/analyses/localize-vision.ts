@@ -54,12 +54,12 @@ export async function localizeVision(input: LocalizeVisionInput, context: JobCon
     let cleanAnswers: (string | null)[];
 
     if (options.scoring === 'generate') {
-      const base = await model.runner.clean(targets, { kind: 'generate', maxNewTokens: options.maxNewTokens });
+      const base = await model.runner.clean(targets, { kind: 'generate', maxNewTokens: options.maxNewTokens }, progress.generation(`batch ${bi + 1}/${batches.length}: clean answers`));
       cleanAnswers = base.result.tokens.map((ids) => model.inputs.decode(ids));
       cleanCorrect = batch.map((e, b) => judge(e, cleanAnswers[b]!));
       await progress.step(`batch ${bi + 1}/${batches.length}: clean answers`);
       for (const layer of layers) {
-        const r = await model.runner.resume(base, layer, { hooks: swapVisualKV({ fromLayer: layer, source }) });
+        const r = await model.runner.resume(base, layer, { hooks: swapVisualKV({ fromLayer: layer, source }), ...progress.generation(`batch ${bi + 1}/${batches.length}: swap from layer ${layer + 1}`) });
         perLayer.set(layer, batch.map((e, b) => {
           const answer = model.inputs.decode(r.tokens[b]!);
           return { answer, correct: judge(e, answer), changed: !answersEqual(answer, cleanAnswers[b]!), transferred: judge(e, answer, 'source'), score: null };

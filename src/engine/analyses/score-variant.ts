@@ -86,7 +86,7 @@ export async function scoreVariant(input: ScoreVariantInput, context: JobContext
         let correct: boolean[];
         let scores: (number | null)[];
         if (options.scoring === 'generate') {
-          const r = await runner.generate(prompts, { maxNewTokens: options.maxNewTokens });
+          const r = await runner.generate(prompts, { maxNewTokens: options.maxNewTokens, ...progress.generation(`batch ${bi + 1}/${batches.length}: ${condition.name}`) });
           answers = r.tokens.map((ids) => inputs.decode(ids));
           correct = batch.map((e, b) => judge(e, answers[b]!));
           scores = batch.map(() => null);

@@ -19,8 +19,9 @@ export function requireString(record: Record<string, unknown>, key: string, wher
 
 /** What an unrecognised line is told: the two line shapes the readers accept. */
 export const ACCEPTED_FORMATS =
-  'frankenscope reads two formats (docs/probe-sets.md): probes.jsonl lines {"id", "split", "task"?, "prompt", "image"?, "answer", ...}, ' +
-  'and reference task folders whose data.jsonl lines are {"id", "task", "target_image", "source_image", "prompt", "meta"}';
+  'frankenscope reads four formats (docs/probe-sets.md): probes.jsonl lines {"id", "split", "task"?, "prompt", "image"?, "answer", ...}, ' +
+  'reference task folders whose data.jsonl lines are {"id", "task", "target_image", "source_image", "prompt", "meta"}, ' +
+  'GSM8K lines {"question", "answer": "... #### n"} and MATH-500 lines {"problem", "solution", "answer", "subject", "level", "unique_id"}';
 
 /**
  * An example's id. A line without one is most likely some other JSONL
@@ -82,6 +83,11 @@ export function checkAnswer(task: ProbeTask, value: unknown, field: string, wher
     }
     case 'recognition':
       return typeof value === 'string' && YES_NO.test(value.trim()) ? value : bad("'yes' or 'no'");
+    case 'math': {
+      // a number is its text; anything else (LaTeX) is compared by the equivalence rules
+      const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+      return typeof text === 'string' && text.trim().length > 0 ? text : bad('a non-empty string (a number or LaTeX)');
+    }
     case 'ocr':
     case 'free':
       return typeof value === 'string' && value.trim().length > 0 ? value : bad('a non-empty string');

@@ -5,6 +5,7 @@ export { probeSetFingerprint } from './fingerprint.js';
 export { IMAGE_MARKER } from './fields.js';
 export { JSONL_PROBES_FILE, DEFAULT_TASK } from './jsonl-format.js';
 export { REFERENCE_DATA_FILE } from './reference-format.js';
+export { REASONING_FILES, REASONING_INSTRUCTION, REASONING_SPLIT, detectReasoningFormat } from './reasoning-formats.js';
 export {
   PROBE_SET_FORMATS,
   PROBE_TASKS,

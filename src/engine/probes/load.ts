@@ -4,6 +4,8 @@ import type { AllowedRoots } from '../fs/confined-files.js';
 import { probeSetFingerprint } from './fingerprint.js';
 import { ImageCatalog } from './images.js';
 import { JSONL_PROBES_FILE, readJsonlProbes } from './jsonl-format.js';
+import { readJsonl } from './jsonl-lines.js';
+import { detectReasoningFormat, readReasoningRecords, REASONING_FILES } from './reasoning-formats.js';
 import { ProbeSetError } from './ProbeSetError.js';
 import { REFERENCE_DATA_FILE, readReferenceFiles, referenceDataFile } from './reference-format.js';
 import type { LocatedExample, ProbeExample, ProbeSet, ProbeSetFormat, SkippedExample } from './types.js';
@@ -37,7 +39,9 @@ export interface LoadProbeSetOptions {
  * `skipInvalidExamples` or `skipped` leave out). `path` may be
  * - a reference root (subfolders, one per task, each with data.jsonl),
  * - a single reference task folder (holding data.jsonl) or that data.jsonl,
- * - a folder holding probes.jsonl, or any other .jsonl file of our format.
+ * - a folder holding probes.jsonl, or any other .jsonl file of our format,
+ * - a GSM8K or MATH-500 folder (test.jsonl, else train.jsonl) or one of its
+ *   files, told apart by the first line's keys.
  * @throws ProbeSetError with a code naming the broken rule, the file, line and example id
  * @throws FileAccessError when a file resolves outside `options.roots` or is not a regular file
  */
@@ -45,16 +49,13 @@ export async function loadProbeSet(path: string, options: LoadProbeSetOptions = 
   const located = await locate(resolve(path), options.format);
   const roots = options.roots ?? [located.root];
   const catalog = new ImageCatalog(located.root, roots, { decode: options.decodeImages ?? false });
-  const read =
-    located.format === 'reference'
-      ? await readReferenceFiles(located.files, roots, catalog)
-      : await readJsonlProbes(located.files[0]!, roots, catalog);
-  checkIds(read, located.files, located.root);
+  const read = await readLocated(located, roots, catalog);
+  checkIds(read.examples, located.files, located.root);
   const before = new Map((options.skipped ?? []).map((s) => [s.id, s]));
   const problems = await catalog.hashAll({ ignore: new Set(before.keys()), skipInvalid: options.skipInvalidExamples ?? false });
   const skipped: SkippedExample[] = [];
   const examples: ProbeExample[] = [];
-  for (const { example } of read) {
+  for (const { example } of read.examples) {
     const earlier = before.get(example.id);
     const problem = problems.get(example.id);
     if (earlier) skipped.push({ id: earlier.id, code: earlier.code, reason: earlier.reason });
@@ -67,7 +68,7 @@ export async function loadProbeSet(path: string, options: LoadProbeSetOptions = 
   }
   skipped.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return {
-    format: located.format,
+    format: read.format,
     root: located.root,
     name: options.name ?? basename(located.root),
     fingerprint: probeSetFingerprint(examples, skipped.map((s) => s.id)),
@@ -77,16 +78,27 @@ export async function loadProbeSet(path: string, options: LoadProbeSetOptions = 
 }
 
 interface Located {
-  format: ProbeSetFormat;
+  /** 'detect': a .jsonl file whose first line tells probes.jsonl, GSM8K and MATH-500 apart */
+  format: ProbeSetFormat | 'detect';
   root: string;
   files: string[];
+}
+
+async function readLocated(located: Located, roots: AllowedRoots, catalog: ImageCatalog): Promise<{ format: ProbeSetFormat; examples: LocatedExample[] }> {
+  const file = located.files[0]!;
+  if (located.format === 'reference') return { format: 'reference', examples: await readReferenceFiles(located.files, roots, catalog) };
+  if (located.format === 'jsonl') return { format: 'jsonl', examples: await readJsonlProbes(file, roots, catalog) };
+  const records = await readJsonl(file, roots);
+  const format = located.format === 'detect' ? (records.length > 0 ? detectReasoningFormat(records[0]!.value) : null) ?? 'jsonl' : located.format;
+  if (format === 'jsonl') return { format, examples: await readJsonlProbes(file, roots, catalog) };
+  return { format, examples: readReasoningRecords(format, file, records) };
 }
 
 async function locate(path: string, format: ProbeSetFormat | undefined): Promise<Located> {
   const kind = await kindOf(path);
   if (kind === 'missing') throw new ProbeSetError('NOT_FOUND', 'no such file or folder', { file: path });
   if (kind === 'file') {
-    const detected: ProbeSetFormat = basename(path) === REFERENCE_DATA_FILE ? 'reference' : 'jsonl';
+    const detected = basename(path) === REFERENCE_DATA_FILE ? 'reference' : 'detect';
     return { format: format ?? detected, root: dirname(path), files: [path] };
   }
   const probes = join(path, JSONL_PROBES_FILE);
@@ -104,12 +116,22 @@ async function locate(path: string, format: ProbeSetFormat | undefined): Promise
     }
     if (files.length > 0) return { format: 'reference', root: path, files };
   }
+  // a test.jsonl in the probes.jsonl format (detected so at registration) is found again when reloaded as 'jsonl'
+  if (format !== 'reference') {
+    // the evaluation split when the folder ships both; train.jsonl is registered by giving its path
+    for (const name of REASONING_FILES) {
+      const file = join(path, name);
+      if ((await kindOf(file)) === 'file') return { format: format ?? 'detect', root: path, files: [file] };
+    }
+  }
   const wanted =
     format === 'jsonl'
       ? JSONL_PROBES_FILE
       : format === 'reference'
         ? `${REFERENCE_DATA_FILE} or task subfolders holding one`
-        : `${JSONL_PROBES_FILE}, ${REFERENCE_DATA_FILE}, or task subfolders holding ${REFERENCE_DATA_FILE}`;
+        : format !== undefined
+          ? REASONING_FILES.join(' or ')
+          : `${JSONL_PROBES_FILE}, ${REFERENCE_DATA_FILE}, task subfolders holding ${REFERENCE_DATA_FILE}, or ${REASONING_FILES.join(' / ')} (GSM8K, MATH-500)`;
   throw new ProbeSetError('NOT_A_PROBE_SET', `the folder holds no ${wanted}`, { file: path });
 }
 

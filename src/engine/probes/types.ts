@@ -4,14 +4,14 @@
  */
 
 /** Tasks with a scoring rule (see docs/probe-sets.md, "Scoring"). */
-export const PROBE_TASKS = ['counting', 'ocr', 'grounding', 'recognition', 'numeric', 'free'] as const;
+export const PROBE_TASKS = ['counting', 'ocr', 'grounding', 'recognition', 'numeric', 'math', 'free'] as const;
 export type ProbeTask = (typeof PROBE_TASKS)[number];
 
 /** The four tasks of the reference's visual-token-swap pairs. */
 export const REFERENCE_TASKS: readonly ProbeTask[] = ['counting', 'ocr', 'grounding', 'recognition'];
 
 /** Which reader produced a set; the names the warehouse stores and the API answers. */
-export const PROBE_SET_FORMATS = ['reference', 'jsonl'] as const;
+export const PROBE_SET_FORMATS = ['reference', 'jsonl', 'gsm8k', 'math500'] as const;
 export type ProbeSetFormat = (typeof PROBE_SET_FORMATS)[number];
 
 /** A box [x1, y1, x2, y2] in the image's pixel coordinates. */

@@ -22,8 +22,19 @@ export interface RunnerOptions extends ModelWeightsOptions {
   threads?: number;
 }
 
+/**
+ * Control of a long generation: a budget of 1024 new tokens can take minutes
+ * on a CPU, so cancelling and reporting cannot wait for the batch to end.
+ */
+export interface StepControl {
+  /** checked before every decode step; an aborted signal ends the run with its reason */
+  signal?: AbortSignal;
+  /** called after every decode step with the step (1-based) and the budget */
+  onStep?: (step: number, maxNewTokens: number) => void;
+}
+
 /** Options of one run. */
-export interface RunOptions {
+export interface RunOptions extends StepControl {
   hooks?: readonly Hook[];
 }
 
@@ -81,7 +92,7 @@ export class HookedRunner {
     const kv: (LayerKV | undefined)[] = [];
     const x = await this.#lm.embed(batch.ids, hooks, batch);
     const final = await this.#lm.layers(x, 0, kv, hooks, { layout: batch.layout, phase: 'prefill', step: 0, offset: 0 });
-    return this.#finish(task, batch, inputs, final, kv as LayerKV[], hooks);
+    return this.#finish(task, batch, inputs, final, kv as LayerKV[], hooks, options);
   }
 
   /** Logits of a batch (see {@link LogitsTask}). */
@@ -104,7 +115,7 @@ export class HookedRunner {
   }
 
   /** The clean pass of a batch, keeping the state at every layer boundary for {@link HookedRunner.resume}. */
-  async clean<T extends Task>(inputs: readonly (T extends { kind: 'score' } ? ScoreInput : ModelInput)[], task: T): Promise<CleanRun<T>> {
+  async clean<T extends Task>(inputs: readonly (T extends { kind: 'score' } ? ScoreInput : ModelInput)[], task: T, control: StepControl = {}): Promise<CleanRun<T>> {
     validateTask(task);
     const hooks = new HookSet();
     const batch = this.#prepare(inputs, task);
@@ -113,7 +124,7 @@ export class HookedRunner {
     const x = await this.#lm.embed(batch.ids, hooks, batch);
     const final = await this.#lm.layers(x, 0, kv, hooks, { layout: batch.layout, phase: 'prefill', step: 0, offset: 0 }, residPre);
     const promptKv = [...(kv as LayerKV[])];
-    const result = await this.#finish(task, batch, inputs, final, kv as LayerKV[], hooks);
+    const result = await this.#finish(task, batch, inputs, final, kv as LayerKV[], hooks, control);
     return { task, batch, residPre, kv: promptKv, result, owner: this, inputs };
   }
 
@@ -131,7 +142,7 @@ export class HookedRunner {
     const hooks = new HookSet(options.hooks);
     const kv: (LayerKV | undefined)[] = clean.kv.slice(0, fromLayer);
     const final = await this.#lm.layers(clean.residPre[fromLayer]!, fromLayer, kv, hooks, { layout: clean.batch.layout, phase: 'prefill', step: 0, offset: 0 });
-    return this.#finish(clean.task, clean.batch, clean.inputs, final, kv as LayerKV[], hooks);
+    return this.#finish(clean.task, clean.batch, clean.inputs, final, kv as LayerKV[], hooks, options);
   }
 
   #prepare(inputs: readonly ModelInput[], task: Task): PreparedBatch {
@@ -143,7 +154,7 @@ export class HookedRunner {
     return prepareBatch(this.config, joined);
   }
 
-  async #finish<T extends Task>(task: T, batch: PreparedBatch, inputs: readonly ModelInput[], final: F32Tensor, kv: LayerKV[], hooks: HookSet): Promise<TaskResult<T>> {
+  async #finish<T extends Task>(task: T, batch: PreparedBatch, inputs: readonly ModelInput[], final: F32Tensor, kv: LayerKV[], hooks: HookSet, control: StepControl): Promise<TaskResult<T>> {
     const { batchSize: B, length: T } = batch.layout;
     const V = this.config.vocabSize;
     if (task.kind === 'logits') {
@@ -153,7 +164,7 @@ export class HookedRunner {
       return { kind: 'logits', logits, dims: all ? [B, T, V] : [B, V] } satisfies LogitsResult as TaskResult<T>;
     }
     if (task.kind === 'score') return (await this.#score(batch, inputs as readonly ScoreInput[], final)) as TaskResult<T>;
-    return (await this.#generate(task as GenerateTask, batch, final, kv, hooks)) as TaskResult<T>;
+    return (await this.#generate(task as GenerateTask, batch, final, kv, hooks, control)) as TaskResult<T>;
   }
 
   async #score(batch: PreparedBatch, inputs: readonly ScoreInput[], final: F32Tensor): Promise<ScoreResult> {
@@ -182,7 +193,7 @@ export class HookedRunner {
     return result;
   }
 
-  async #generate(task: GenerateTask, batch: PreparedBatch, final: F32Tensor, kv: LayerKV[], hooks: HookSet): Promise<GenerateResult> {
+  async #generate(task: GenerateTask, batch: PreparedBatch, final: F32Tensor, kv: LayerKV[], hooks: HookSet, control: StepControl): Promise<GenerateResult> {
     const { batchSize: B, length: T } = batch.layout;
     const V = this.config.vocabSize;
     const eos = new Set(task.eosTokenIds ?? this.config.eosTokenIds);
@@ -204,7 +215,13 @@ export class HookedRunner {
         if (eos.has(id)) [done[b], finish[b]] = [true, 'eos'];
         else tokens[b]!.push(id);
       }
+      control.onStep?.(step, task.maxNewTokens);
       if (step >= task.maxNewTokens || done.every(Boolean)) break;
+      if (control.signal) {
+        // let a pending cancel message be delivered before paying for another step
+        await new Promise((resolve) => setImmediate(resolve));
+        control.signal.throwIfAborted();
+      }
       const x = await this.#lm.embed(next.map((id) => [id]), hooks);
       const pass = { layout: batch.layout, phase: 'decode' as const, step, offset: T + step - 1 };
       const out = await this.#lm.layers(x, 0, kv, hooks, pass);

@@ -3,6 +3,7 @@
  * docs/probe-sets.md, "Scoring".
  */
 import type { BoundingBox, ProbeAnswer, ProbeExample, ProbeTask } from '../probes/types.js';
+import { extractMathAnswer, mathAnswersEqual } from './math-answer.js';
 import { extractTaggedAnswer, normalizeAnswer } from './normalize.js';
 
 /** IoU a grounding answer needs when the example names no threshold. */
@@ -106,6 +107,10 @@ export function scoreAnswer(task: ProbeTask, prediction: string, gold: ProbeAnsw
     case 'ocr': {
       const value = ocrWord(prediction);
       return binary(value === ocrWord(goldText()), value);
+    }
+    case 'math': {
+      const value = extractMathAnswer(prediction);
+      return binary(value !== null && mathAnswersEqual(value, goldText()), value);
     }
     case 'free': {
       const value = normalizeAnswer(prediction);

@@ -14,6 +14,7 @@ export {
   type AnswerScore,
   type ScoreOptions,
 } from './correctness.js';
+export { MATH_NUMBER_TOLERANCE, extractMathAnswer, lastBoxed, mathAnswersEqual, mathNumberValue, normalizeMathAnswer } from './math-answer.js';
 export { bootstrapPairedDifference, bootstrapProportion, quantile, type BootstrapOptions, type Interval } from './bootstrap.js';
 export { mcnemarExactP } from './mcnemar.js';
 export { alignById, transitionStats, transitionStatsWithIntervals, type TransitionStats, type TransitionStatsWithIntervals } from './transitions.js';

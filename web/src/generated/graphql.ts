@@ -14,7 +14,7 @@ export type AnalysisOptions = {
   layers?: Array<number> | null | undefined;
   /** at most this many examples per task (first by id); default all */
   maxExamples?: number | null | undefined;
-  /** greedy generation budget (default 128; generation stops at end-of-text) */
+  /** greedy generation budget, 1 to 4096 (default by the probe set's format: 512 for gsm8k, 1024 for math500, else 128; generation stops at end-of-text) */
   maxNewTokens?: number | null | undefined;
   /** default GENERATE */
   scoring?: ScoringMode | null | undefined;

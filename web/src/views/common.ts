@@ -75,7 +75,7 @@ export function optionFields(ctx: ViewContext, keys: readonly (OptionKey | 'cuts
         fields.push(inputField('max examples per task', 'maxExamples', state.maxExamples ?? '', set('maxExamples'), { type: 'number', min: 1, placeholder: 'all', title: 'the first examples by id of each task' }));
         break;
       case 'maxNewTokens':
-        fields.push(inputField('max new tokens', 'maxNewTokens', state.maxNewTokens ?? '', set('maxNewTokens'), { type: 'number', min: 1, placeholder: '128' }));
+        fields.push(inputField('max new tokens', 'maxNewTokens', state.maxNewTokens ?? '', set('maxNewTokens'), { type: 'number', min: 1, max: 4096, placeholder: 'default', title: 'default by probe set: 128; GSM8K 512, MATH-500 1024' }));
         break;
       case 'bootstrap':
         fields.push(inputField('bootstrap samples', 'bootstrap', state.bootstrap ?? '', set('bootstrap'), { type: 'number', min: 1, placeholder: '1000' }));
