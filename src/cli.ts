@@ -47,6 +47,8 @@ function analysisOptions(command: Command): Command {
     .option('--teacher-forced', 'score gold answers in one pass instead of generating')
     .option('--max-new-tokens <n>', `generation budget (default ${DEFAULT_MAX_NEW_TOKENS}; by format: ${Object.entries(FORMAT_MAX_NEW_TOKENS).map(([f, n]) => `${f} ${n}`).join(', ')})`, positiveInt)
     .option('--batch-size <n>', 'examples run together (default 8)', positiveInt)
+    .option('--chat', "wrap prompts in the model's chat template (default when the model ships one)")
+    .option('--no-chat', 'leave prompts as they are even when the model ships a chat template')
     .option('--skip-invalid-examples', SKIP_INVALID_HELP)
     .option('--json', 'print JSON instead of a table');
 }

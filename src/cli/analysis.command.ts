@@ -20,6 +20,8 @@ export interface AnalysisCliOptions {
   maxExamples?: number;
   teacherForced?: boolean;
   maxNewTokens?: number;
+  /** --chat / --no-chat; absent: the model's default */
+  chat?: boolean;
   batchSize?: number;
   json?: boolean;
   /** --skip-invalid-examples: a probe set registered from a path leaves out examples with unusable images */
@@ -73,6 +75,7 @@ export function requestOptions(o: AnalysisCliOptions): AnalysisRequestOptions {
     maxExamples: o.maxExamples,
     scoring: o.teacherForced ? 'TEACHER_FORCED' : 'GENERATE',
     maxNewTokens: o.maxNewTokens,
+    chat: o.chat,
     batchSize: o.batchSize,
   };
 }

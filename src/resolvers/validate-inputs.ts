@@ -10,7 +10,7 @@ import { BadUserInputError } from '../schema/errors.js';
 import { validateLayerCuts } from '../engine/layout.js';
 import { MAX_TOP_K } from '../services/characterization-service.js';
 import { MAX_NEW_TOKENS_LIMIT } from '../services/analysis-options.js';
-import { idArg, intArg, jsonArg, listArg, textArg, TEXT, type IntRange } from './validate-args.js';
+import { boolArg, idArg, intArg, jsonArg, listArg, textArg, TEXT, type IntRange } from './validate-args.js';
 
 /** Page sizes of every list field with first/after. */
 export const PAGE: IntRange = { min: 1, max: 1000 };
@@ -58,6 +58,7 @@ export function checkAnalysisOptions(argument: string, options: AnalysisOptions 
   intArg(`${argument}.batchSize`, options.batchSize, b.batchSize);
   intArg(`${argument}.bootstrapSamples`, options.bootstrapSamples, b.bootstrapSamples);
   intArg(`${argument}.seed`, options.seed, b.seed);
+  if (options.chat !== null && options.chat !== undefined) boolArg(`${argument}.chat`, options.chat, false);
 }
 
 export function checkCharacterizationOptions(argument: string, options: CharacterizationOptions | null | undefined): void {

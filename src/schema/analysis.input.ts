@@ -30,4 +30,7 @@ export class AnalysisOptions {
 
   @Field(() => Int, { nullable: true, description: 'seed of the bootstrap (default 0)' })
   seed?: number | null;
+
+  @Field(() => Boolean, { nullable: true, description: "wrap each prompt in the model's chat template as one user turn, as the reference scripts' apply_chat_template (default: true when the model ships a chat template, as hub instruct models do; false otherwise, e.g. the demo models)" })
+  chat?: boolean | null;
 }

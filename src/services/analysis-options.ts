@@ -44,7 +44,10 @@ export function intIn(value: number | null | undefined, fallback: number, min: n
  * leave 0-based. The generation budget's default depends on the probe set's
  * format (defaultMaxNewTokens).
  */
-export function resolveAnalysisOptions(r: AnalysisRequestOptions, numLayers: number, probeSetFormat = 'jsonl'): AnalysisOptions {
+export function resolveAnalysisOptions(r: AnalysisRequestOptions, numLayers: number, probeSetFormat = 'jsonl', chatTemplate = false): AnalysisOptions {
+  if (r.chat === true && !chatTemplate) {
+    throw new InvalidArgument('options.chat', `'chat' is true but the model has no chat template (chat_template.jinja, chat_template.json or tokenizer_config.json's chat_template)`);
+  }
   const layers = r.layers?.length ? [...new Set(r.layers)].sort((a, b) => a - b) : Array.from({ length: numLayers }, (_, i) => i + 1);
   for (const l of layers) {
     if (!Number.isInteger(l) || l < 1 || l > numLayers) throw new InvalidArgument('options.layers', `'layers' holds ${l}; LLM layers are 1..${numLayers} on the unified index`);
@@ -57,5 +60,7 @@ export function resolveAnalysisOptions(r: AnalysisRequestOptions, numLayers: num
     batchSize: intIn(r.batchSize, 8, 1, 256, 'batchSize'),
     bootstrapSamples: intIn(r.bootstrapSamples, 1000, 1, 100_000, 'bootstrapSamples'),
     seed: intIn(r.seed, 0, 0, 2 ** 31 - 1, 'seed'),
+    // chat formatting by default wherever the model ships a template (hub instruct models), as the reference scripts do
+    chat: r.chat ?? chatTemplate,
   };
 }

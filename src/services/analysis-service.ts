@@ -11,6 +11,7 @@ import type { CheckpointRegistry } from './checkpoint-registry.js';
 import { InvalidArgument, UnknownCheckpoint } from './errors.js';
 import { imagePath, type ProbeSetRegistry } from './probe-set-registry.js';
 import type { RunHandle, RunManager } from './run-manager.js';
+import { hasChatTemplate } from '../engine/model/chat.js';
 import { intIn, resolveAnalysisOptions } from './analysis-options.js';
 
 /** The request options as clients send them (LLM layers 1-based, as on the unified index). */
@@ -24,6 +25,8 @@ export interface AnalysisRequestOptions {
   batchSize?: number | null;
   bootstrapSamples?: number | null;
   seed?: number | null;
+  /** default: true when every model of the request ships a chat template */
+  chat?: boolean | null;
 }
 
 export type LocalizationMethod = 'VISUAL_TOKEN_SWAP' | 'ZERO_ABLATION';
@@ -107,10 +110,11 @@ export class AnalysisService {
     for (const m of models) {
       if ((needs === 'pairs' || needs === 'images') && !m.config.vision) throw new InvalidArgument('model', `checkpoint '${m.row.id}' is text-only; this analysis needs a vision-language model`);
     }
-    // checked before the probe set is read, so a bad option is refused without touching the disk
-    resolveAnalysisOptions(request, numLayers);
+    const chatTemplate = (await Promise.all(models.map((m) => hasChatTemplate(m.row.path)))).every(Boolean);
+    // checked before the probe set is read, so a bad option is refused without reading it
+    resolveAnalysisOptions(request, numLayers, undefined, chatTemplate);
     const { row: probeRow, set } = await this.probeSets.load(probeSetId);
-    const options = resolveAnalysisOptions(request, numLayers, probeRow.format);
+    const options = resolveAnalysisOptions(request, numLayers, probeRow.format, chatTemplate);
     const textOnly = models.some((m) => !m.config.vision);
     const examples = this.select(set.examples.map((e) => ({ ...e, targetImagePath: imagePath(set.root, e.images.target), sourceImagePath: imagePath(set.root, e.images.source) })), request, needs, textOnly);
     const params = {
@@ -123,6 +127,7 @@ export class AnalysisService {
       batchSize: options.batchSize,
       bootstrapSamples: options.bootstrapSamples,
       seed: options.seed,
+      chat: options.chat,
     };
     return this.runs.startOrJoin<AnalysisResult>({
       kind: spec.kind,

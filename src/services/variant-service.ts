@@ -12,6 +12,7 @@ import { presetRecipe, recipeFingerprint, SPLICE_PRESETS, validateRecipe, type M
 import type { ModelWorker } from '../engine/runtime/model-worker.js';
 import type { CheckpointRow, Warehouse } from '../warehouse/index.js';
 import type { AnalysisRequestOptions } from './analysis-service.js';
+import { hasChatTemplate } from '../engine/model/chat.js';
 import { resolveAnalysisOptions } from './analysis-options.js';
 import type { CheckpointRegistry } from './checkpoint-registry.js';
 import { InvalidArgument, UnknownCheckpoint } from './errors.js';
@@ -110,10 +111,12 @@ export class VariantService {
 
   /** Starts or joins the scoring of a variant in one setting. */
   async score(variant: ResolvedVariant, probeSetId: string, setting: Setting, request: AnalysisRequestOptions = {}): Promise<RunHandle> {
-    // checked before the probe set is read, so a bad option is refused without touching the disk
-    resolveAnalysisOptions(request, variant.numLayers);
+    const tokenizerDir = variant.recipe ? variant.models.find((m) => m.id === variant.recipe!.base)!.path : variant.models[0]!.path;
+    const chatTemplate = await hasChatTemplate(tokenizerDir);
+    // checked before the probe set is read, so a bad option is refused without reading it
+    resolveAnalysisOptions(request, variant.numLayers, undefined, chatTemplate);
     const { row: probeRow, set } = await this.probeSets.load(probeSetId);
-    const options = resolveAnalysisOptions(request, variant.numLayers, probeRow.format);
+    const options = resolveAnalysisOptions(request, variant.numLayers, probeRow.format, chatTemplate);
     const all = set.examples.map((e) => ({ ...e, targetImagePath: imagePath(set.root, e.images.target), sourceImagePath: imagePath(set.root, e.images.source) }));
     const examples = selectForSetting(all, setting, request, variant.hasVision);
     const input: Omit<ScoreVariantInput, 'options'> = {
@@ -125,7 +128,7 @@ export class VariantService {
     };
     return this.runs.startOrJoin<AnalysisResult>({
       kind: `variant_score.${setting}`,
-      params: { setting, tasks: request.tasks ? [...request.tasks].sort() : null, maxExamples: request.maxExamples ?? null, scoring: options.scoring, maxNewTokens: options.maxNewTokens, batchSize: options.batchSize, bootstrapSamples: options.bootstrapSamples, seed: options.seed },
+      params: { setting, tasks: request.tasks ? [...request.tasks].sort() : null, maxExamples: request.maxExamples ?? null, scoring: options.scoring, maxNewTokens: options.maxNewTokens, batchSize: options.batchSize, bootstrapSamples: options.bootstrapSamples, seed: options.seed, chat: options.chat },
       inputs: [
         { role: 'variant', id: variant.label, fingerprint: variant.fingerprint },
         { role: 'probeSet', id: probeRow.id, fingerprint: probeRow.fingerprint },

@@ -9,6 +9,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { writeHubQwenVl } from '../../src/engine/fixtures/hub-qwen-vl.js';
+import { writeTinyTrio } from '../../src/engine/fixtures/index.js';
 import { writeSquaresPng } from '../../src/engine/fixtures/probe-images.js';
 import { parseModelConfig } from '../../src/engine/model/config.js';
 import { loadVisionImage, loadVisionImageAt } from '../../src/engine/model/vision-images.js';
@@ -68,6 +69,31 @@ describe('visual-token swap on a hub Qwen2.5-VL checkpoint', () => {
     expect(changes.length).toBeGreaterThan(0);
     for (const row of changes) expect(row.value).toBe(0);
   }, 300_000);
+});
+
+describe('chat formatting of analysis prompts', () => {
+  const ablate = (model: string, chat: string) =>
+    t.execute<any>(`{ localization(model: "${model}", probeSet: "unequal", method: ZERO_ABLATION, options: { layers: [1], maxNewTokens: 1${chat} }, waitSeconds: 300) { status run { id params } } }`);
+
+  test('is on by default for a model that ships a chat template, part of the cache key, and can be turned off', async () => {
+    const byDefault = await ablate('qwen25', '');
+    expect(byDefault.data.localization.status).toBe('DONE');
+    expect(byDefault.data.localization.run.params.chat).toBe(true);
+    const explicit = await ablate('qwen25', ', chat: true');
+    expect(explicit.data.localization.run.id).toBe(byDefault.data.localization.run.id);
+    const plain = await ablate('qwen25', ', chat: false');
+    expect(plain.data.localization.status).toBe('DONE');
+    expect(plain.data.localization.run.params.chat).toBe(false);
+    expect(plain.data.localization.run.id).not.toBe(byDefault.data.localization.run.id);
+  }, 300_000);
+
+  test('is refused, naming the option, for a model without a chat template', async () => {
+    await writeTinyTrio(join(t.dir, 'models', 'tiny'), { numLayers: 2 });
+    const r = await t.execute<any>(`mutation { registerCheckpoint(path: "tiny/sft", name: "plain") { id } }`);
+    expect(r.errors).toBeUndefined();
+    const refused = await t.execute<any>(`{ localization(model: "plain", probeSet: "unequal", method: ZERO_ABLATION, options: { chat: true }) { status } }`);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'options.chat' });
+  });
 });
 
 describe('an image processed at another image\'s grid', () => {

@@ -31,8 +31,8 @@ interface Outcome {
 
 export async function activationPatching(input: ActivationPatchingInput, context: JobContext): Promise<AnalysisResult> {
   const { options } = input;
-  const target = await openModel(input.targetDir, context);
-  const source = await openModel(input.sourceDir, context);
+  const target = await openModel(input.targetDir, context, input.options.chat);
+  const source = await openModel(input.sourceDir, context, input.options.chat);
   const ct = target.runner.config;
   const cs = source.runner.config;
   if (ct.numLayers !== cs.numLayers || ct.hiddenSize !== cs.hiddenSize) {

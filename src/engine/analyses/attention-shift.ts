@@ -38,8 +38,8 @@ export async function attentionShift(input: AttentionShiftInput, context: JobCon
   const { options } = input;
   const examples = input.examples.filter((e) => e.targetImagePath !== null);
   if (examples.length === 0) throw new AnalysisInputError('attentionShift needs examples with an image; the selected examples have none');
-  const a = await openModel(input.modelDirA, context);
-  const b = await openModel(input.modelDirB, context);
+  const a = await openModel(input.modelDirA, context, input.options.chat);
+  const b = await openModel(input.modelDirB, context, input.options.chat);
   if (!a.runner.config.vision || !b.runner.config.vision) throw new AnalysisInputError('attentionShift needs two vision-language models');
   if (a.runner.config.numLayers !== b.runner.config.numLayers) {
     throw new AnalysisInputError(`models A and B have ${a.runner.config.numLayers} and ${b.runner.config.numLayers} layers; attentionShift compares the same layers`);

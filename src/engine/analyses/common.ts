@@ -2,6 +2,7 @@
  * What the analyses share: opening a model in the worker, batching, the
  * clean (unintervened) answers, and progress.
  */
+import { loadChatTemplate } from '../model/chat.js';
 import { TextTokenizer } from '../model/tokenizer.js';
 import type { JobContext } from '../runtime/job-protocol.js';
 import type { HookedRunner, StepControl } from '../runtime/runner.js';
@@ -14,11 +15,11 @@ export interface OpenModel {
   inputs: InputBuilder;
 }
 
-/** The worker's cached runner for a checkpoint directory, with its tokenizer. */
-export async function openModel(dir: string, context: JobContext): Promise<OpenModel> {
+/** The worker's cached runner for a checkpoint directory, with its tokenizer (and chat template when `chat`). */
+export async function openModel(dir: string, context: JobContext, chat = false): Promise<OpenModel> {
   const runner = await context.openRunner(dir);
   const tokenizer = await TextTokenizer.load(dir);
-  return { runner, inputs: new InputBuilder(runner.config, tokenizer) };
+  return { runner, inputs: new InputBuilder(runner.config, tokenizer, chat ? await loadChatTemplate(dir) : null) };
 }
 
 /** Checks layers against the model and returns them sorted, 0-based. */

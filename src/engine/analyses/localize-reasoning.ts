@@ -20,7 +20,7 @@ export interface LocalizeReasoningInput {
 
 export async function localizeReasoning(input: LocalizeReasoningInput, context: JobContext): Promise<AnalysisResult> {
   const { options } = input;
-  const model = await openModel(input.modelDir, context);
+  const model = await openModel(input.modelDir, context, input.options.chat);
   const layers = checkLayers(options, model.runner.config.numLayers);
   const batches = chunks(input.examples, options.batchSize);
   const progress = new ProgressCounter(context, batches.length * (layers.length + 1));

@@ -33,7 +33,7 @@ export async function localizeVision(input: LocalizeVisionInput, context: JobCon
   if (pairs.length === 0) {
     throw new AnalysisInputError('VISUAL_TOKEN_SWAP needs target/source image pairs with both answers (the reference pair format); the selected examples have none');
   }
-  const model = await openModel(input.modelDir, context);
+  const model = await openModel(input.modelDir, context, input.options.chat);
   if (!model.runner.config.vision) throw new AnalysisInputError('VISUAL_TOKEN_SWAP needs a vision-language model; this one is text-only');
   const layers = checkLayers(options, model.runner.config.numLayers);
   const batches = chunks(pairs, options.batchSize);

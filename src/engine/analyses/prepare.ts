@@ -2,6 +2,7 @@
  * Turning probe examples into model inputs: the prompt with its visual span
  * (docs/model.md), the preprocessed image (cached by path) and gold answer ids.
  */
+import { renderChatPrompt, type ChatTemplate } from '../model/chat.js';
 import { buildPrompt } from '../model/prompt.js';
 import { blackVisionImage, loadVisionImage, loadVisionImageAt } from '../model/vision-images.js';
 import { visualTokenCount, type VisionImage } from '../model/vision-input.js';
@@ -29,7 +30,12 @@ export function answerText(answer: ProbeAnswer): string {
 export class InputBuilder {
   readonly #images = new Map<string, Promise<VisionImage>>();
 
-  constructor(private readonly config: ModelConfig, private readonly tokenizer: TextTokenizer) {}
+  constructor(
+    private readonly config: ModelConfig,
+    private readonly tokenizer: TextTokenizer,
+    /** wrap prompts in this chat template (as one user turn), or leave them as they are */
+    private readonly chat: ChatTemplate | null = null,
+  ) {}
 
   #image(path: string): Promise<VisionImage> {
     let p = this.#images.get(path);
@@ -70,7 +76,9 @@ export class InputBuilder {
     }
     const prompt = prefixText ? withPrefix(example.prompt, prefixText, picture !== undefined) : example.prompt;
     const counts = picture ? [visualTokenCount(picture.grid, this.config.vision!.spatialMergeSize)] : [];
-    const built = buildPrompt(image === 'none' ? prompt.replace('<image>', '') : prompt, { tokenizer: this.tokenizer, config: this.config, imageTokenCounts: counts });
+    const posed = image === 'none' ? prompt.replace('<image>', '') : prompt;
+    const text = this.chat ? renderChatPrompt(posed, counts.length, this.chat, this.config, this.tokenizer) : posed;
+    const built = buildPrompt(text, { tokenizer: this.tokenizer, config: this.config, imageTokenCounts: counts });
     return { inputIds: built.ids, ...(picture ? { images: [picture] } : {}), visualSpan: built.visualSpan };
   }
 

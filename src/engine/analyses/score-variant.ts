@@ -9,6 +9,7 @@
  */
 import { MergedWeights } from '../merge/index.js';
 import type { MergeRecipe } from '../merge/index.js';
+import { loadChatTemplate } from '../model/chat.js';
 import { TextTokenizer } from '../model/tokenizer.js';
 import type { JobContext } from '../runtime/job-protocol.js';
 import type { HookedRunner } from '../runtime/runner.js';
@@ -66,7 +67,7 @@ export async function scoreVariant(input: ScoreVariantInput, context: JobContext
     };
   }
   try {
-    const inputs = new InputBuilder(runner.config, await TextTokenizer.load(tokenizerDir));
+    const inputs = new InputBuilder(runner.config, await TextTokenizer.load(tokenizerDir), options.chat ? await loadChatTemplate(tokenizerDir) : null);
     const examples = input.examples;
     if (conditions.some((c) => c.image !== 'none' && c.image !== 'posed') && !runner.config.vision) throw new AnalysisInputError(`the ${setting} setting needs a vision-language model`);
     const batches = chunks(examples, options.batchSize);

@@ -16,6 +16,8 @@ export interface AnalysisOptions {
   batchSize: number;
   bootstrapSamples: number;
   seed: number;
+  /** wrap each prompt in the model's chat template, as the reference scripts' apply_chat_template */
+  chat: boolean;
 }
 
 /** A probe example whose image paths are absolute. */

@@ -82,6 +82,17 @@ export async function loadChatTemplate(dir: string, options: { roots?: AllowedRo
   throw new ChatTemplateError(`the model has no chat template (looked in chat_template.jinja, chat_template.json and tokenizer_config.json); run without chat formatting`);
 }
 
+/** Whether a checkpoint directory ships a chat template (see {@link loadChatTemplate}). */
+export async function hasChatTemplate(dir: string, options: { roots?: AllowedRoots } = {}): Promise<boolean> {
+  try {
+    await loadChatTemplate(dir, options);
+    return true;
+  } catch (e) {
+    if (e instanceof ChatTemplateError) return false;
+    throw e;
+  }
+}
+
 /** What {@link renderChatPrompt} needs to turn token ids into their strings. */
 export interface TokenNamer {
   tokenText(id: number): string | undefined;

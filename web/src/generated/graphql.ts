@@ -10,6 +10,8 @@ export type AnalysisOptions = {
   batchSize?: number | null | undefined;
   /** bootstrap resamples for the 95% intervals (default 1000) */
   bootstrapSamples?: number | null | undefined;
+  /** wrap each prompt in the model's chat template as one user turn, as the reference scripts' apply_chat_template (default: true when the model ships a chat template, as hub instruct models do; false otherwise, e.g. the demo models) */
+  chat?: boolean | null | undefined;
   /** unified LLM layer indices to intervene at (1..L); default all */
   layers?: Array<number> | null | undefined;
   /** at most this many examples per task (first by id); default all */
