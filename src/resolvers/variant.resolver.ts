@@ -43,7 +43,8 @@ export class VariantResolver {
     textArg('dtype', dtype, { maxLength: 8 });
     textArg('name', name, { maxLength: TEXT.id });
     return translating(async () => {
-      if (dtype !== null && dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') throw new BadUserInputError(`'dtype' must be F32, F16 or BF16, got '${dtype}'`, 'dtype', { values: ['F32', 'F16', 'BF16'] });
+      // an omitted argument arrives as undefined, an explicit null as null: both mean the default
+      if (dtype !== null && dtype !== undefined && dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') throw new BadUserInputError(`'dtype' must be F32, F16 or BF16, got '${dtype}'`, 'dtype', { values: ['F32', 'F16', 'BF16'] });
       const resolved = await ctx.services.variants.resolve(recipe);
       const d = dtype ?? resolved.dtype ?? 'BF16';
       return ctx.services.variants.export(resolved, path, { dtype: d, name });
