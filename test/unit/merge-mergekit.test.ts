@@ -127,6 +127,7 @@ dtype: float16
       }],
     });
     expect(out.notes.join(' ')).toMatch(/int8_mask is ignored/);
+    expect(out.notes.join(' ')).toMatch(/t = 1 for the final norm and lm_head; current mergekit uses t = 0/);
   });
 
   test('dare_ties: the base listed among the models is dropped (task vectors are relative to it); rescale, lambda and default weight/density', () => {
@@ -161,6 +162,8 @@ frankenscope:
   test('dare_linear and task_arithmetic map their parameters', () => {
     const dl = parseMergekitConfig('merge_method: dare_linear\nbase_model: base0\nmodels:\n  - model: rl\n    parameters: { weight: 1, density: 0.9 }\nparameters: { normalize: true }\n');
     expect(dl.recipe.operations).toEqual([{ op: 'dare_linear', scope: 'all', normalize: true, models: [{ model: 'rl', weight: 1, density: 0.9 }] }]);
+    // constant parameters evaluate the same everywhere: no gradient note
+    expect(dl.notes).toEqual([]);
     const ta = parseMergekitConfig('merge_method: task_arithmetic\nbase_model: base0\nmodels:\n  - model: base0\n  - model: in\n    parameters: { weight: 0.7 }\n  - model: rl\n    parameters: { weight: -0.2 }\nparameters: { lambda: 0.9, normalize: false }\ndtype: float32\n');
     expect(ta.recipe).toEqual({
       base: 'base0',

@@ -284,6 +284,12 @@ export function parseMergekitConfig(text: string, options: MergekitParseOptions 
     base = baseModel ?? list[0]!.model;
     operations.push(mergeOperation(m, list, global, base, baseModel, hasSlices ? { from: list[0]!.range![0], to: list[0]!.range![1] } : undefined));
     origins.push(hasModels ? 'models' : 'slices[0]');
+    const op = operations[0]!;
+    const params: Param[] = op.op === 'slerp' ? [op.t] : 'models' in op ? op.models.flatMap((x) => [x.weight, ...('density' in x && x.density !== undefined ? [x.density] : [])]) : [];
+    if (params.some(varies)) {
+      // mergekit's planner evaluated gradients at t = 1 for the tensors after the decoder until its multi-module rewrite (#534), and at t = 0 since
+      notes.push('gradients are evaluated at t = 0 for the embeddings and t = 1 for the final norm and lm_head; current mergekit uses t = 0 for both');
+    }
   }
 
   const donors: ModelId[] = [];
@@ -319,6 +325,13 @@ export function parseMergekitConfig(text: string, options: MergekitParseOptions 
   const out = outDtype ?? dtype;
   if (out) result.dtype = out;
   return result;
+}
+
+/** Whether a parameter takes different values along the layers (a gradient that is not constant). */
+function varies(p: Param): boolean {
+  if (typeof p === 'number') return false;
+  const grads = typeof p[0] === 'number' ? [p as number[]] : (p as ConditionalValue[]).map((c) => c.value);
+  return grads.some((g) => Array.isArray(g) && g.some((x) => x !== g[0]));
 }
 
 /** Splices from slices that keep every layer at its index. */
