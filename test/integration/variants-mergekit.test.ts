@@ -113,6 +113,8 @@ describe('mergekit configs over GraphQL', () => {
       expect(r.errors?.[0]?.extensions?.argument, yaml).toBe(argument);
       expect(r.errors?.[0]?.message, yaml).toMatch(message);
     }
+    const huge = await ask(`# ${'x'.repeat(70_000)}\n${PASSTHROUGH}`);
+    expect(huge.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'recipe.recipeYaml' });
     const unknown = await ask(PASSTHROUGH.replace('tiny/rl', 'tiny/nope'));
     expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     const both = await t.execute('{ variant(recipe: { model: "tiny/sft", recipeYaml: "merge_method: linear" }) { fingerprint } }');
@@ -174,12 +176,18 @@ describe('frankenscope variant --recipe', () => {
     const fromYaml = JSON.parse((await cli(['variant', '--recipe', join(work, 'merge.yml'), '--export', join(work, 'out'), '--json'])).stdout);
     expect(fromYaml.exported.dtype).toBe('F32');
     expect(fromYaml.notes.join(' ')).toMatch(/lm_head/);
-    const fromJson = JSON.parse((await cli(['variant', '--recipe', join(work, 'merge.json'), '--export', join(work, 'out-json'), '--dtype', 'bf16', '--json'])).stdout);
+    const fromJson = JSON.parse((await cli(['variant', '--recipe', join(work, 'merge.json'), '--export', join(work, 'out-json'), '--dtype', 'bf16', '--probes', join(t.dir, 'models', 'probes', 'perception'), '--max-new-tokens', '3', '--json'])).stdout);
     expect(fromJson.fingerprint).toBe(fromYaml.fingerprint);
     expect(fromJson.exported.dtype).toBe('BF16');
     // the same checkpoints the GraphQL test registered, by content
     const gql = await t.execute<any>('query($r: VariantRecipeInput!) { variant(recipe: $r) { fingerprint } }', { r: { recipeYaml: PASSTHROUGH } });
     expect(fromYaml.fingerprint).toBe(gql.data.variant.fingerprint);
+    // scored in every setting the set supports (perception by its split; reasoning takes any example when no split is named),
+    // with the accuracies the server got for the same variant
+    const served = await t.execute<any>(VARIANT, { r: { recipeYaml: PASSTHROUGH } });
+    const all = served.data.variant.scores.conditions.filter((c: { task: string }) => c.task === 'all').map((c: { condition: string; accuracy: number; n: number }) => [c.condition, c.accuracy, c.n]);
+    expect(fromJson.scores.map((x: { setting: string }) => x.setting)).toEqual(['perception', 'reasoning']);
+    expect(fromJson.scores[0].conditions.map((c: { condition: string; accuracy: number; n: number }) => [c.condition, c.accuracy, c.n])).toEqual(all);
     expect(await readFile(join(work, 'out', 'mergekit_config.yml'), 'utf8')).toContain('merge_method: passthrough');
 
     await writeFile(join(work, 'bad.yml'), PASSTHROUGH.replace('passthrough', 'nuslerp'));

@@ -247,6 +247,11 @@ describe('refusals name the YAML path', () => {
     expect(refusal('merge_method: linear\nmerge_method: ties\n').message).toMatch(/not valid YAML.*unique/i);
     expect(refusal('- a\n- b\n').message).toMatch(/must be a YAML mapping/);
     expect(refusal('').message).toMatch(/empty/);
+    // aliases that expand a few lines into millions of nodes are refused, not expanded
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`), 'merge_method: linear'].join('\n');
+    const e = refusal(bomb);
+    expect(e.field).toBe('');
+    expect(e.message).toMatch(/cannot be read: .*alias/i);
   });
 
   test('an overlapping layer range is refused with the slice it comes from once the layer count is known', () => {

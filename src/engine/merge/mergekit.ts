@@ -163,7 +163,12 @@ function load(text: string): Json {
     bad('', `is not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}: ${err.message.split('\n')[0]}`);
   }
   // aliases could expand a small document into a huge one
-  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    bad('', `cannot be read: ${(err as Error).message}`);
+  }
   if (!isObject(value)) bad('', `must be a YAML mapping (merge_method, models or slices, ...), got ${show(value)}`);
   return value;
 }
