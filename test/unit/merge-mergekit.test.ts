@@ -202,6 +202,15 @@ dtype: bfloat16
     expect(fp({ base: 'in', donors: ['rl'], operations: [{ op: 'slerp', model: 'rl', t, scope: 'all' }] })).toBe(fp(out.recipe));
   });
 
+  test("a slice's own parameters override the top level's, and are named where they were written", () => {
+    const yaml = 'merge_method: slerp\nbase_model: in\nslices:\n  - sources:\n      - { model: in, layer_range: [0, 12] }\n      - { model: rl, layer_range: [0, 12] }\n    parameters:\n      t: [0, 1]\nparameters:\n  t: 0.5\n';
+    expect(parseMergekitConfig(yaml).recipe.operations).toEqual([{ op: 'slerp', model: 'rl', t: [0, 1], layers: { from: 0, to: 12 }, scope: 'all' }]);
+    expect(refusal(yaml.replace('t: [0, 1]', 't: [0, "x"]')).field).toBe('slices[0].parameters.t[1]');
+    const scale = refusal('merge_method: passthrough\nslices:\n  - sources:\n      - { model: in, layer_range: [0, 12] }\n    parameters: { scale: 0.5 }\n');
+    expect(scale.field).toBe('slices[0].parameters.scale');
+    expect(scale.unsupported).toBe(true);
+  });
+
   test('a YAML model name maps through modelId (e.g. a path to its registered id)', () => {
     const out = parseMergekitConfig('merge_method: linear\nmodels:\n  - model: ./ckpt/in\n    parameters: { weight: 1 }\n  - model: ./ckpt/rl\n    parameters: { weight: 1 }\n', { modelId: (r) => r.replace('./ckpt/', '') });
     expect(out.recipe.base).toBe('in');

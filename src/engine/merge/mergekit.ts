@@ -231,6 +231,8 @@ export function parseMergekitConfig(text: string, options: MergekitParseOptions 
 
   // sources in order, with their YAML paths
   const sources: Source[][] = [];
+  /** per slice: its own tensor parameters (between a source's and the top level's in mergekit's lookup) */
+  const sliceParams: Json[] = [];
   if (hasModels) {
     if (!Array.isArray(cfg.models) || cfg.models.length === 0) bad('models', `must be a non-empty list of { model, parameters? }, got ${show(cfg.models)}`);
     sources.push(
@@ -248,7 +250,10 @@ export function parseMergekitConfig(text: string, options: MergekitParseOptions 
     cfg.slices.forEach((s, i) => {
       const f = `slices[${i}]`;
       if (!isObject(s)) bad(f, `must be a mapping { sources }, got ${show(s)}`);
-      keys(s, f, ['sources'], 'in a slice (slice-level base_model, parameters and residual_weight are not)');
+      keys(s, f, ['sources', 'parameters'], 'in a slice (slice-level base_model and residual_weight are not)');
+      const own = paramsOf(s.parameters, `${f}.parameters`);
+      keys(own, `${f}.parameters`, spec.tensor, `in a slice for merge_method ${m}`);
+      sliceParams.push(own);
       if (!Array.isArray(s.sources) || s.sources.length === 0) bad(`${f}.sources`, `must be a non-empty list, got ${show(s.sources)}`);
       sources.push(
         s.sources.map((src, j) => {
@@ -287,7 +292,9 @@ export function parseMergekitConfig(text: string, options: MergekitParseOptions 
     }
     if (m !== 'linear' && baseModel === undefined) bad('base_model', `is required for merge_method ${m}`);
     base = baseModel ?? list[0]!.model;
-    operations.push(mergeOperation(m, list, global, base, baseModel, hasSlices ? { from: list[0]!.range![0], to: list[0]!.range![1] } : undefined));
+    // the one slice's parameters override the top-level ones, as in mergekit's lookup; each is named where it was written
+    const defaults = hasSlices ? { ...prefixed(global, 'parameters'), ...prefixed(sliceParams[0]!, 'slices[0].parameters') } : prefixed(global, 'parameters');
+    operations.push(mergeOperation(m, list, global, defaults, base, baseModel, hasSlices ? { from: list[0]!.range![0], to: list[0]!.range![1] } : undefined));
     origins.push(hasModels ? 'models' : 'slices[0]');
     const op = operations[0]!;
     const params: Param[] = op.op === 'slerp' ? [op.t] : 'models' in op ? op.models.flatMap((x) => [x.weight, ...('density' in x && x.density !== undefined ? [x.density] : [])]) : [];
@@ -375,7 +382,18 @@ function passthrough(sources: Source[][], hasModels: boolean, baseModel: ModelId
   return base;
 }
 
-function mergeOperation(m: Exclude<Method, 'passthrough'>, list: Source[], global: Json, base: ModelId, baseModel: ModelId | undefined, layers: { from: number; to: number } | undefined): MergeOperation {
+/** Parameters with the YAML path each was written at. */
+type Located = Record<string, { value: unknown; field: string }>;
+
+function prefixed(params: Json, at: string): Located {
+  return Object.fromEntries(Object.entries(params).map(([k, value]) => [k, { value, field: `${at}.${k}` }]));
+}
+
+/**
+ * @param global the top-level parameters (method settings: normalize, lambda, rescale)
+ * @param defaults tensor parameters a source does not set itself (slice, then top level)
+ */
+function mergeOperation(m: Exclude<Method, 'passthrough'>, list: Source[], global: Json, defaults: Located, base: ModelId, baseModel: ModelId | undefined, layers: { from: number; to: number } | undefined): MergeOperation {
   const sel = { ...(layers ? { layers } : {}), scope: 'all' as const };
   const boolean = (k: string): boolean | undefined => {
     const v = global[k];
@@ -386,7 +404,8 @@ function mergeOperation(m: Exclude<Method, 'passthrough'>, list: Source[], globa
   /** a tensor parameter: the model's own, else the top-level default */
   const tensorParam = (s: Source, k: string, required: boolean): Param | undefined => {
     if (s.params[k] !== undefined) return param(s.params[k], `${s.field}.parameters.${k}`);
-    if (global[k] !== undefined) return param(global[k], `parameters.${k}`);
+    const d = defaults[k];
+    if (d !== undefined) return param(d.value, d.field);
     if (required) bad(`${s.field}.parameters.${k}`, `is required for merge_method ${m} (or give a default in parameters.${k})`);
     return undefined;
   };
@@ -396,7 +415,7 @@ function mergeOperation(m: Exclude<Method, 'passthrough'>, list: Source[], globa
   if (m === 'slerp') {
     const others = list.filter((s) => s.model !== base);
     if (list.length !== 2 || others.length !== 1) unsupported(list.length > 2 ? `${list[2]!.field}` : list[0]!.field.replace(/\[\d+\]$/, ''), `slerp needs exactly two models, base_model ${show(base)} and one other`);
-    const t = list.map((s) => (s.params.t === undefined ? undefined : param(s.params.t, `${s.field}.parameters.t`))).find((x) => x !== undefined) ?? (global.t === undefined ? undefined : param(global.t, 'parameters.t'));
+    const t = list.map((s) => (s.params.t === undefined ? undefined : param(s.params.t, `${s.field}.parameters.t`))).find((x) => x !== undefined) ?? (defaults.t === undefined ? undefined : param(defaults.t.value, defaults.t.field));
     if (t === undefined) bad('parameters.t', 'is required for merge_method slerp');
     return { op: 'slerp', model: others[0]!.model, t, ...sel };
   }
