@@ -173,7 +173,7 @@ analysisOptions(
 analysisOptions(
   program
     .command('variant')
-    .description('a merge variant from a mergekit config (.yml) or a frankenscope recipe (.json): scored in every setting of a probe set, and/or exported (docs/merging.md)')
+    .description('a merge variant from a mergekit config (.yml) or a frankenscope recipe (.json): resolved (fingerprint, notes), scored in every setting of a probe set, and/or exported (docs/merging.md)')
     .requiredOption('--recipe <file>', "mergekit YAML (.yml, .yaml) or recipe JSON (.json); its model names are registered checkpoint ids or checkpoint directories (registered on the fly)")
     .option('--probes <id|path>', 'score the variant on this probe set in every setting it supports')
     .option('--export <dir>', 'write the variant as a checkpoint directory (with mergekit_config.yml when it has a mergekit equivalent) and register it')

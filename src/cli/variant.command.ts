@@ -2,7 +2,8 @@
  * `frankenscope variant --recipe file.yml|file.json`: a merge variant from a
  * mergekit config (.yml / .yaml) or a frankenscope recipe (.json), resolved
  * to its fingerprint, scored on a probe set in every setting it supports
- * (--probes), and/or written as a checkpoint (--export).
+ * (--probes), and/or written as a checkpoint (--export); with neither, it
+ * prints the variant (a check of what a config maps to).
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
@@ -40,7 +41,6 @@ function isDirectory(value: string): boolean {
 }
 
 export async function variantCommand(config: AppConfig, opts: VariantCliOptions): Promise<void> {
-  if (!opts.probes && !opts.export) throw new Error('give --probes to score the variant, --export <dir> to write it, or both');
   const dtype = opts.dtype?.toUpperCase();
   if (dtype !== undefined && dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') throw new Error(`--dtype must be F32, F16 or BF16, got '${opts.dtype}'`);
   const { text, kind } = await readRecipe(config, opts.recipe);

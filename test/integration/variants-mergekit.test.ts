@@ -190,6 +190,14 @@ describe('frankenscope variant --recipe', () => {
     expect(fromJson.scores[0].conditions.map((c: { condition: string; accuracy: number; n: number }) => [c.condition, c.accuracy, c.n])).toEqual(all);
     expect(await readFile(join(work, 'out', 'mergekit_config.yml'), 'utf8')).toContain('merge_method: passthrough');
 
+    // with neither --probes nor --export it prints what the config maps to; directories become their registered ids
+    await writeFile(join(work, 'ties.yml'), TIES.replaceAll('tiny/', `${tiny}/`));
+    const checked = JSON.parse((await cli(['variant', '--recipe', join(work, 'ties.yml'), '--json'])).stdout);
+    expect(checked.recipe.base).toBe('tiny/base');
+    expect(checked.recipe.operations[0].models.map((x: { model: string }) => x.model)).toEqual(['tiny/sft', 'tiny/rl']);
+    expect(checked.scores).toBeUndefined();
+    expect(checked.exported).toBeUndefined();
+
     await writeFile(join(work, 'bad.yml'), PASSTHROUGH.replace('passthrough', 'nuslerp'));
     const bad = await cli(['variant', '--recipe', join(work, 'bad.yml'), '--export', join(work, 'never')]).catch((e) => e);
     expect(bad.code).toBe(1);
