@@ -3,6 +3,7 @@
  * names and values), each mapped to the recipe written by hand; refusals by
  * YAML path; recipe -> mergekit YAML -> recipe keeps the fingerprint.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { MergekitConfigError, parseMergekitConfig, presetRecipe, recipeFingerprint, renameRecipeModels, SPLICE_PRESETS, toMergekitConfig, type MergeRecipe } from '../../src/engine/merge/index.js';
 
@@ -327,5 +328,37 @@ describe('recipes as mergekit YAML', () => {
   test('renameRecipeModels renames every model reference', () => {
     const r: MergeRecipe = { base: 'a', donors: ['b'], operations: [{ op: 'ties', base: 'a', scope: 'all', models: [{ model: 'b', weight: 1 }] }] };
     expect(renameRecipeModels(r, (id) => `x/${id}`)).toEqual({ base: 'x/a', donors: ['x/b'], operations: [{ op: 'ties', base: 'x/a', scope: 'all', models: [{ model: 'x/b', weight: 1 }] }] });
+  });
+});
+
+describe('the example configs in docs/mergekit', () => {
+  const SFT = 'qwen-vl-sft';
+  const RL = 'qwen-vl-rl';
+  const BASE = 'qwen-vl-base';
+  const read = (name: string) => readFileSync(new URL(`../../docs/mergekit/${name}`, import.meta.url), 'utf8');
+  const cases: [string, MergeRecipe, string][] = [
+    ['passthrough-rl-late.yml', { base: SFT, donors: [RL], operations: [{ op: 'splice', model: RL, layers: { from: 9, to: 28 } }] }, 'BF16'],
+    ['linear-average.yml', { base: SFT, donors: [RL], operations: [{ op: 'linear', scope: 'all', models: [{ model: SFT, weight: 0.6 }, { model: RL, weight: 0.4 }] }] }, 'F16'],
+    ['task-arithmetic.yml', { base: BASE, donors: [SFT, RL], operations: [{ op: 'task_arithmetic', scope: 'all', lambda: 1, models: [{ model: SFT, weight: 1 }, { model: RL, weight: 0.5 }] }] }, 'BF16'],
+    ['ties-gradient.yml', {
+      base: BASE, donors: [SFT, RL],
+      operations: [{ op: 'ties', scope: 'all', normalize: true, models: [{ model: SFT, weight: 1, density: [1, 0.6, 0.2] }, { model: RL, weight: [{ nameContains: 'mlp', value: [0.2, 0.8] }, { value: 0.5 }], density: 0.5 }] }],
+    }, 'BF16'],
+    ['dare-ties.yml', { base: BASE, donors: [SFT, RL], seed: 1, operations: [{ op: 'dare_ties', scope: 'all', normalize: false, models: [{ model: SFT, weight: 0.5, density: 0.3 }, { model: RL, weight: 0.5, density: 0.3 }] }] }, 'BF16'],
+    ['slerp-attention-mlp.yml', {
+      base: SFT, donors: [RL],
+      operations: [{ op: 'slerp', model: RL, layers: { from: 0, to: 28 }, scope: 'all', t: [{ nameContains: 'self_attn', value: [0, 0.25, 0.5, 0.75, 1] }, { nameContains: 'mlp', value: [1, 0.75, 0.5, 0.25, 0] }, { value: 0.5 }] }],
+    }, 'BF16'],
+  ];
+  test.each(cases)('%s maps to its recipe for a 28-layer model', (file, expected, dtype) => {
+    const out = parseMergekitConfig(read(file), { numLayers: 28 });
+    expect(out.recipe).toEqual(expected);
+    expect(out.dtype).toBe(dtype);
+  });
+
+  test('the passthrough example is the preset it says it is', () => {
+    const fps = { [SFT]: 'f-sft', [RL]: 'f-rl' };
+    const f = (r: MergeRecipe) => recipeFingerprint(r, { modelFingerprints: fps, numLayers: 28 });
+    expect(f(parseMergekitConfig(read('passthrough-rl-late.yml'), { numLayers: 28 }).recipe)).toBe(f(presetRecipe('in_early__rl_middle_late', { sftId: SFT, rlId: RL, numLayers: 28 })));
   });
 });
