@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The frankenscope command line: serve, characterize, sql, run, localize, attention-shift, patch, transfer, report. */
+/** The frankenscope command line: serve, characterize, sql, run, localize, attention-shift, patch, transfer, variant, report. */
 import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
 import { characterizeCommand } from './cli/characterize.command.js';
@@ -7,6 +7,7 @@ import { sqlCommand } from './cli/sql.command.js';
 import { runCommand } from './cli/run.command.js';
 import { transferCommand, type TransferCliOptions } from './cli/transfer.command.js';
 import { reportCommand, type ReportCliOptions } from './cli/report.command.js';
+import { variantCommand, type VariantCliOptions } from './cli/variant.command.js';
 import { finishAnalysis, modelId, openCliApp, probeSetId, requestOptions, type AnalysisCliOptions } from './cli/analysis.command.js';
 import { loadConfig } from './config.js';
 import { DEFAULT_MAX_NEW_TOKENS, FORMAT_MAX_NEW_TOKENS } from './services/analysis-options.js';
@@ -170,6 +171,16 @@ analysisOptions(
     .requiredOption('--probes <id|path>', 'probe set with perception / alignment / reasoning splits')
     .option('--layer-cuts <a,b>', 'region cuts over 0-based LLM layers (default N/3, 2N/3)', cuts),
 ).action(async (opts: TransferCliOptions) => transferCommand(loadConfig(), opts));
+
+analysisOptions(
+  program
+    .command('variant')
+    .description('a merge variant from a mergekit config (.yml) or a frankenscope recipe (.json): resolved (fingerprint, notes), scored in every setting of a probe set, and/or exported (docs/merging.md)')
+    .requiredOption('--recipe <file>', "mergekit YAML (.yml, .yaml) or recipe JSON (.json); its model names are registered checkpoint ids or checkpoint directories (registered on the fly)")
+    .option('--probes <id|path>', 'score the variant on this probe set in every setting it supports')
+    .option('--export <dir>', 'write the variant as a checkpoint directory (with mergekit_config.yml when it has a mergekit equivalent) and register it')
+    .option('--dtype <F32|F16|BF16>', "stored dtype of --export (default: the config's out_dtype or dtype, else BF16)"),
+).action(async (opts: VariantCliOptions) => variantCommand(loadConfig(), opts));
 
 program
   .command('report')

@@ -75,6 +75,8 @@ export function checkRecipeInput(argument: string, input: VariantRecipeInput): v
   idArg(`${argument}.rl`, input.rl);
   checkLayerCuts(`${argument}.layerCuts`, input.layerCuts);
   jsonArg(`${argument}.recipe`, input.recipe, { maxBytes: MAX_RECIPE_BYTES, maxDepth: 16 });
+  // the same budget as a JSON recipe: a config is a few hundred bytes, and YAML aliases are capped when it is read
+  textArg(`${argument}.recipeYaml`, input.recipeYaml, { maxLength: MAX_RECIPE_BYTES });
 }
 
 export function checkFrozen(argument: string, ids: readonly string[]): void {

@@ -17,7 +17,7 @@ import { scoreGrid } from './score-grid.js';
 import { toConditionScores, toTransitions, variantTransitions } from './variant.mapping.js';
 
 function toVariant(resolved: ResolvedVariant): Variant {
-  return { fingerprint: resolved.fingerprint, label: resolved.label, recipe: resolved.recipe, models: resolved.models.map((m) => m.id), resolved };
+  return { fingerprint: resolved.fingerprint, label: resolved.label, recipe: resolved.recipe, models: resolved.models.map((m) => m.id), notes: resolved.notes, resolved };
 }
 
 @Resolver(() => Variant)
@@ -34,7 +34,7 @@ export class VariantResolver {
   exportVariant(
     @Arg('recipe', () => VariantRecipeInput) recipe: VariantRecipeInput,
     @Arg('path', () => String, { description: 'new directory; its parent must lie inside FRANKENSCOPE_MODEL_ROOTS' }) path: string,
-    @Arg('dtype', () => String, { nullable: true, description: 'F32 (bit-exact), F16 or BF16 (default BF16)' }) dtype: string | null,
+    @Arg('dtype', () => String, { nullable: true, description: "F32 (bit-exact), F16 or BF16 (default: a recipeYaml's out_dtype or dtype, else BF16)" }) dtype: string | null,
     @Arg('name', () => String, { nullable: true, description: 'id to register the export under (default: its path relative to the root)' }) name: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<Checkpoint> {
@@ -43,9 +43,10 @@ export class VariantResolver {
     textArg('dtype', dtype, { maxLength: 8 });
     textArg('name', name, { maxLength: TEXT.id });
     return translating(async () => {
-      const d = dtype ?? 'BF16';
-      if (d !== 'F32' && d !== 'F16' && d !== 'BF16') throw new BadUserInputError(`'dtype' must be F32, F16 or BF16, got '${d}'`, 'dtype', { values: ['F32', 'F16', 'BF16'] });
+      // an omitted argument arrives as undefined, an explicit null as null: both mean the default
+      if (dtype !== null && dtype !== undefined && dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') throw new BadUserInputError(`'dtype' must be F32, F16 or BF16, got '${dtype}'`, 'dtype', { values: ['F32', 'F16', 'BF16'] });
       const resolved = await ctx.services.variants.resolve(recipe);
+      const d = dtype ?? resolved.dtype ?? 'BF16';
       return ctx.services.variants.export(resolved, path, { dtype: d, name });
     });
   }

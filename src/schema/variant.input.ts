@@ -2,7 +2,7 @@ import { GraphQLJSON } from 'graphql-scalars';
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { SplicePreset } from './variant.type.js';
 
-@InputType({ description: "Exactly one of: 'model' (a registered checkpoint), 'preset' with 'sft' and 'rl' (a region splice), or 'recipe' (a merge recipe, docs/merging.md)." })
+@InputType({ description: "Exactly one of: 'model' (a registered checkpoint), 'preset' with 'sft' and 'rl' (a region splice), 'recipe' (a merge recipe, docs/merging.md) or 'recipeYaml' (a mergekit config)." })
 export class VariantRecipeInput {
   @Field(() => ID, { nullable: true })
   model?: string | null;
@@ -21,4 +21,7 @@ export class VariantRecipeInput {
 
   @Field(() => GraphQLJSON, { nullable: true, description: 'a full merge recipe: { base, donors, operations, seed?, label? }' })
   recipe?: unknown;
+
+  @Field(() => String, { nullable: true, description: "a mergekit YAML config (merge_method, models or slices, base_model, parameters, dtype) whose model names are registered checkpoint ids (docs/merging.md, 'mergekit configs')" })
+  recipeYaml?: string | null;
 }

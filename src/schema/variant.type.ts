@@ -118,6 +118,9 @@ export class Variant {
 
   @Field(() => [ID], { description: 'the checkpoints it reads' })
   models!: string[];
+
+  @Field(() => [String], { description: "where a variant from 'recipeYaml' knowingly differs from what mergekit would write, or what of the config was ignored; empty otherwise" })
+  notes!: string[];
 }
 
 @ObjectType({ description: "One row of the reference's transferability table: a variant in a setting (task 'all')." })

@@ -8,7 +8,8 @@
 import type { AnalysisOptions, AnalysisResult, ResolvedExample } from '../engine/analyses/types.js';
 import type { ScoreVariantInput, Setting } from '../engine/analyses/score-variant.js';
 import { parseModelConfig } from '../engine/model/config.js';
-import { presetRecipe, recipeFingerprint, SPLICE_PRESETS, validateRecipe, type MergeRecipe, type SplicePreset } from '../engine/merge/index.js';
+import { MergekitConfigError, parseMergekitConfig, presetRecipe, recipeFingerprint, SPLICE_PRESETS, toMergekitConfig, validateRecipe, type MergeRecipe, type SplicePreset } from '../engine/merge/index.js';
+import type { StorableDtype } from '../engine/checkpoint/index.js';
 import type { ModelWorker } from '../engine/runtime/model-worker.js';
 import type { CheckpointRow, Warehouse } from '../warehouse/index.js';
 import type { AnalysisRequestOptions } from './analysis-service.js';
@@ -22,7 +23,7 @@ import { PathMissing, resolveAllowedPath } from './path-guard.js';
 import { lstat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-/** What a client sends: exactly one of model, preset (with sft and rl) or recipe. */
+/** What a client sends: exactly one of model, preset (with sft and rl), recipe or recipeYaml. */
 export interface VariantRequest {
   model?: string | null;
   preset?: SplicePreset | null;
@@ -30,6 +31,10 @@ export interface VariantRequest {
   rl?: string | null;
   layerCuts?: readonly number[] | null;
   recipe?: unknown;
+  /** a mergekit config; its `model:` names are checkpoint ids */
+  recipeYaml?: string | null;
+  /** the CLI's mapping of `model:` names that are directories to the ids they were registered under */
+  yamlModelIds?: Readonly<Record<string, string>>;
 }
 
 /** A resolved variant: what runs, and its identity. */
@@ -41,6 +46,10 @@ export interface ResolvedVariant {
   models: CheckpointRow[];
   numLayers: number;
   hasVision: boolean;
+  /** the stored dtype a mergekit config asks for (its out_dtype or dtype) */
+  dtype?: StorableDtype;
+  /** where a variant from a mergekit config knowingly differs from mergekit's output */
+  notes: string[];
 }
 
 export const SETTINGS: readonly Setting[] = ['perception', 'alignment', 'reasoning'];
@@ -65,14 +74,16 @@ export class VariantService {
 
   /** Validates a variant request and computes its canonical fingerprint. */
   async resolve(request: VariantRequest): Promise<ResolvedVariant> {
-    const given = (['model', 'preset', 'recipe'] as const).filter((k) => request[k] !== null && request[k] !== undefined);
-    if (given.length !== 1) throw new InvalidArgument('recipe', `give exactly one of 'model', 'preset' (with 'sft' and 'rl') or 'recipe'; got ${given.length ? given.join(', ') : 'none'}`);
+    const given = (['model', 'preset', 'recipe', 'recipeYaml'] as const).filter((k) => request[k] !== null && request[k] !== undefined);
+    if (given.length !== 1) throw new InvalidArgument('recipe', `give exactly one of 'model', 'preset' (with 'sft' and 'rl'), 'recipe' or 'recipeYaml'; got ${given.length ? given.join(', ') : 'none'}`);
     if (request.model) {
       const row = await this.checkpoint(request.model, 'model');
       const config = this.runnable(row);
-      return { fingerprint: row.fingerprint, label: row.id, recipe: null, models: [row], numLayers: config.numLayers, hasVision: !!config.vision };
+      return { fingerprint: row.fingerprint, label: row.id, recipe: null, models: [row], numLayers: config.numLayers, hasVision: !!config.vision, notes: [] };
     }
     let recipe: MergeRecipe;
+    let dtype: StorableDtype | undefined;
+    let notes: string[] = [];
     let rows: Map<string, CheckpointRow>;
     if (request.preset) {
       if (!request.sft || !request.rl) throw new InvalidArgument('recipe', `a 'preset' needs 'sft' and 'rl'`);
@@ -81,6 +92,18 @@ export class VariantService {
       rows = new Map([[sft.id, sft], [rl.id, rl]]);
       recipe = this.guard(() => presetRecipe(request.preset!, { sftId: sft.id, rlId: rl.id, numLayers: sft.numLayers, layerCuts: request.layerCuts as [number, number] | undefined }));
       recipe = { ...recipe, label: request.preset };
+    } else if (request.recipeYaml !== null && request.recipeYaml !== undefined) {
+      const ids = request.yamlModelIds;
+      // parsed twice like a JSON recipe: first for the model names, then against the base's layer count
+      const parse = (numLayers?: number) => this.guardYaml(() => parseMergekitConfig(request.recipeYaml!, { numLayers, modelId: ids ? (r) => ids[r] ?? r : undefined }));
+      const draft = parse().recipe;
+      rows = new Map();
+      for (const id of [draft.base, ...draft.donors]) rows.set(id, await this.checkpoint(id, 'mergekit model'));
+      const parsed = parse(rows.get(draft.base)!.numLayers);
+      recipe = parsed.recipe;
+      dtype = parsed.dtype;
+      notes = parsed.notes;
+      if (recipe.label === undefined) recipe = { ...recipe, label: `mergekit ${parsed.method} of ${[...rows.keys()].join(', ')}` };
     } else {
       const draft = this.guard(() => validateRecipe(request.recipe));
       rows = new Map();
@@ -90,7 +113,17 @@ export class VariantService {
     const configs = [...rows.values()].map((r) => this.runnable(r));
     const numLayers = configs[0]!.numLayers;
     const fingerprint = recipeFingerprint(recipe, { modelFingerprints: Object.fromEntries([...rows].map(([id, r]) => [id, r.fingerprint])), numLayers });
-    return { fingerprint, label: recipe.label ?? `merge of ${[...rows.keys()].join(', ')}`, recipe, models: [...rows.values()], numLayers, hasVision: configs.every((c) => !!c.vision) };
+    return { fingerprint, label: recipe.label ?? `merge of ${[...rows.keys()].join(', ')}`, recipe, models: [...rows.values()], numLayers, hasVision: configs.every((c) => !!c.vision), ...(dtype ? { dtype } : {}), notes };
+  }
+
+  /** A mergekit config error names its YAML path under the argument (`recipe.recipeYaml.models[1].parameters.density`). */
+  private guardYaml<T>(body: () => T): T {
+    try {
+      return body();
+    } catch (err) {
+      if (err instanceof MergekitConfigError) throw new InvalidArgument(err.field ? `recipe.recipeYaml.${err.field}` : 'recipe.recipeYaml', err.message);
+      throw err;
+    }
   }
 
   private guard<T>(body: () => T): T {
@@ -156,7 +189,9 @@ export class VariantService {
     const target = await this.exportTarget(path);
     const dirs = Object.fromEntries(variant.models.map((m) => [m.id, m.path]));
     const worker = await this.worker();
-    await worker.run(EXPORT_MODULE, 'exportVariantJob', { recipe: variant.recipe, dirs, path: target, dtype: options.dtype, copyFrom: dirs[variant.recipe.base]! });
+    // the equivalent mergekit config travels with the weights when the recipe has one (docs/merging.md lists which do)
+    const mergekit = toMergekitConfig(variant.recipe, { numLayers: variant.numLayers, dtype: options.dtype });
+    await worker.run(EXPORT_MODULE, 'exportVariantJob', { recipe: variant.recipe, dirs, path: target, dtype: options.dtype, copyFrom: dirs[variant.recipe.base]!, mergekitConfig: mergekit.yaml ?? undefined });
     return this.checkpoints.register(target, options.name ?? undefined);
   }
 

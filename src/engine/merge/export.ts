@@ -9,6 +9,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Checkpoint, CONFIG_FILE, DTYPE_BYTES, INDEX_FILE, type StorableDtype, writeSafetensors, type TensorToWrite } from '../checkpoint/index.js';
 import { confinedFileExists, readConfinedFile, type AllowedRoots } from '../fs/confined-files.js';
 import type { WeightSource } from '../runtime/weights.js';
+import { MERGEKIT_CONFIG_FILE } from './mergekit.js';
 
 /** Files copied from the base directory when present (tokenizer, generation and processor settings). */
 export const COPIED_FILES = [
@@ -28,6 +29,8 @@ export interface ExportOptions {
   metadata?: Record<string, string>;
   /** every file read from `copyFrom` must resolve inside these [`copyFrom` itself] */
   roots?: AllowedRoots;
+  /** the recipe as a mergekit config, written as `mergekit_config.yml` (mergekit's name for the config beside a merge) */
+  mergekitConfig?: string;
 }
 
 /** What {@link exportVariant} wrote. */
@@ -120,6 +123,7 @@ export async function exportVariant(weights: WeightSource, dir: string, options:
       const from = join(base.dir, file);
       if (await confinedFileExists(from, roots)) await writeFile(join(tmp, file), await readConfinedFile(from, roots));
     }
+    if (options.mergekitConfig !== undefined) await writeFile(join(tmp, MERGEKIT_CONFIG_FILE), options.mergekitConfig);
     await rename(tmp, target);
     return { dir: target, shards: files, tensorCount: names.length, totalBytes };
   } catch (e) {

@@ -2,6 +2,7 @@
 export { ModelMismatchError, type MismatchKind, RecipeError } from './errors.js';
 export { COPIED_FILES, exportVariant, type ExportOptions, type ExportResult } from './export.js';
 export { canonicalRecipe, RECIPE_FINGERPRINT_VERSION, recipeFingerprint, type RecipeFingerprintOptions } from './fingerprint.js';
+export { MERGEKIT_CONFIG_FILE, MERGEKIT_METHODS, MergekitConfigError, type MergekitExport, type MergekitParseOptions, type MergekitParseResult, parseMergekitConfig, renameRecipeModels, toMergekitConfig } from './mergekit.js';
 export { MergedWeights, type MergedWeightsOptions, type TensorPlan } from './merged-weights.js';
 export { combineTaskVectors, type CombineOptions, dareStream, lerp, linearCombination, magnitudeTrim, randomDrop, slerp, taskVector } from './methods.js';
 export { covers, evaluateGradient, evaluateParam, gradientPosition, type ResolvedModel, type ResolvedOperation, resolveOperation } from './plan.js';

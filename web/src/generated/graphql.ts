@@ -88,7 +88,7 @@ export type SplicePreset =
   | 'RL_EARLY__IN_MIDDLE_LATE'
   | 'RL_EARLY__IN_MIDDLE__RL_LATE';
 
-/** Exactly one of: 'model' (a registered checkpoint), 'preset' with 'sft' and 'rl' (a region splice), or 'recipe' (a merge recipe, docs/merging.md). */
+/** Exactly one of: 'model' (a registered checkpoint), 'preset' with 'sft' and 'rl' (a region splice), 'recipe' (a merge recipe, docs/merging.md) or 'recipeYaml' (a mergekit config). */
 export type VariantRecipeInput = {
   /** region cuts of a preset over 0-based LLM layers (default floor(N/3), floor(2N/3)) */
   layerCuts?: Array<number> | null | undefined;
@@ -96,6 +96,8 @@ export type VariantRecipeInput = {
   preset?: SplicePreset | null | undefined;
   /** a full merge recipe: { base, donors, operations, seed?, label? } */
   recipe?: unknown;
+  /** a mergekit YAML config (merge_method, models or slices, base_model, parameters, dtype) whose model names are registered checkpoint ids (docs/merging.md, 'mergekit configs') */
+  recipeYaml?: string | null | undefined;
   /** RL model of a preset */
   rl?: string | number | null | undefined;
   /** IN (cold start) model of a preset */
