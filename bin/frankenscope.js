@@ -12,7 +12,8 @@ const tsxCli = require.resolve('tsx/cli');
 // with; the server needs more than the default 4 (src/threadpool.ts, whose
 // SERVER_THREADPOOL_SIZE this number must equal).
 const env = { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' };
-const result = spawnSync(process.execPath, [tsxCli, join(root, 'src', 'cli.ts'), ...process.argv.slice(2)], {
+// the project's tsconfig, not the caller's: decorators (type-graphql) need its settings from any working directory
+const result = spawnSync(process.execPath, [tsxCli, '--tsconfig', join(root, 'tsconfig.json'), join(root, 'src', 'cli.ts'), ...process.argv.slice(2)], {
   stdio: 'inherit',
   env,
 });

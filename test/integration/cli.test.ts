@@ -69,6 +69,11 @@ describe('frankenscope CLI', () => {
     }
   }, 120_000);
 
+  test('runs from any working directory (the project\'s tsconfig, not the caller\'s)', async () => {
+    const { stdout } = await run(process.execPath, [BIN, 'sql', 'SELECT 41 + 1 AS answer', '--json'], { env, cwd: tmpdir(), timeout: 120_000 });
+    expect(JSON.parse(stdout).rows).toEqual([[42]]);
+  }, 120_000);
+
   test('bad arguments are explained', async () => {
     const e = await cli(['characterize', '--base', 'x', '--sft', 'y', '--rl', 'z', '--top-k', 'zero']).catch((err) => err);
     expect(e.code).not.toBe(0);
