@@ -4,11 +4,12 @@
  * own sizes) through the same GraphQL fields as the demo trio, each to DONE
  * with rows for every layer; and one analysis on a Qwen2-VL checkpoint.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { writeHubQwenVl } from '../../src/engine/fixtures/hub-qwen-vl.js';
 import { writeSquaresPng } from '../../src/engine/fixtures/probe-images.js';
+import { writeReport } from '../../src/report/index.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 
 let t: TestApp;
@@ -95,6 +96,18 @@ describe('every analysis on a hub-layout Qwen2.5-VL trio', () => {
     expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
     expect(r.data.necessity.status).toBe('DONE');
     expect(new Set(r.data.necessity.rows.map((x: { kind: string }) => x.kind))).toEqual(new Set(['in', 'rl', 'frozen', 'revert_proxy', 'reverse_proxy']));
+  }, 600_000);
+});
+
+describe('frankenscope report on the hub trio', () => {
+  test('writes one self-contained HTML file from every analysis', async () => {
+    const path = join(t.dir, 'report.html');
+    const report = await writeReport(t.app, { base: 'hub/base', sft: 'hub/sft', rl: 'hub/rl', probes: 'questions', pairs: 'pairs', frozen: ['hub/frozen'], maxNewTokens: 2, path });
+    const html = await readFile(path, 'utf8');
+    expect(report.runIds.length).toBeGreaterThanOrEqual(7);
+    expect(report.data.swap).not.toBeNull();
+    expect(html).toContain('hub/rl');
+    expect(html).not.toMatch(/<script/i);
   }, 600_000);
 });
 
