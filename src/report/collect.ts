@@ -8,7 +8,7 @@ import { graphql, type GraphQLSchema } from 'graphql';
 import type { App } from '../app.js';
 import { buildAppSchema } from '../resolvers/build-schema.js';
 import { createRequestContext } from '../resolvers/context.js';
-import { DEFAULT_MAX_NEW_TOKENS } from '../services/analysis-options.js';
+import { defaultMaxNewTokens } from '../services/analysis-options.js';
 
 /** What the report covers. Ids are registered checkpoint and probe-set ids. */
 export interface ReportRequest {
@@ -27,7 +27,7 @@ export interface ReportRequest {
   layerCuts?: [number, number];
   /** per task [all] */
   maxExamples?: number;
-  /** generation budget; worked solutions need room [DEFAULT_MAX_NEW_TOKENS] */
+  /** generation budget [each probe set's default: defaultMaxNewTokens of its format] */
   maxNewTokens?: number;
   /**
    * called after every polling pass: analyses finished out of `total`, the
@@ -253,7 +253,8 @@ export async function collectReport(app: App, request: ReportRequest, pollMs = 5
   const pairs = request.pairs ?? request.probes;
   const frozen = request.frozen ?? [];
   const cuts = request.layerCuts ?? null;
-  const generation = { maxNewTokens: request.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS, ...(request.maxExamples ? { maxExamples: request.maxExamples } : {}) };
+  // without a budget each analysis takes its probe set's default (docs/probe-sets.md: 1024 for MATH-500, 512 for GSM8K, else 128)
+  const generation = { ...(request.maxNewTokens ? { maxNewTokens: request.maxNewTokens } : {}), ...(request.maxExamples ? { maxExamples: request.maxExamples } : {}) };
   const reasoning = { ...generation, split: 'reasoning' };
   const meta = await run(schema, app, QUERIES.meta, {});
   const known = new Set((meta.checkpoints as Json[]).map((c) => c.id));
@@ -317,7 +318,8 @@ export async function collectReport(app: App, request: ReportRequest, pollMs = 5
   return {
     request: {
       base: request.base, sft: request.sft, rl: request.rl, probes: request.probes, pairs, frozen, layerCuts: cuts,
-      maxExamples: request.maxExamples ?? 0, maxNewTokens: generation.maxNewTokens,
+      maxExamples: request.maxExamples ?? 0,
+      maxNewTokens: request.maxNewTokens ?? defaultMaxNewTokens(String((meta.probeSets as Json[]).find((p) => p.id === request.probes)?.format ?? '')),
     },
     checkpoints: (meta.checkpoints as CheckpointInfo[]).filter((x) => ids.has(x.id)),
     probeSets: (meta.probeSets as Json[]).filter((p) => p.id === request.probes || p.id === pairs) as ReportData['probeSets'],
