@@ -220,6 +220,27 @@ export class Checkpoint {
   }
 
   /**
+   * Reads rows start..start+count-1 (first axis) of one tensor as float32:
+   * only those rows' bytes are read, so an embedding lookup or a piece of a
+   * [V, H] head costs its own size, not the matrix's.
+   * @throws CheckpointError as {@link Checkpoint.readFloat32}; RangeError for rows outside the tensor
+   */
+  async readFloat32Rows(name: string, start: number, count: number): Promise<Float32Array> {
+    const info = this.#info(name);
+    if (!isFloatDtype(info.dtype)) {
+      throw new CheckpointError('UNSUPPORTED_DTYPE', `tensor '${name}' in ${info.file} has dtype ${info.dtype}, which cannot be read as float32 (F32, F16, BF16, F64 only)`, { file: info.file, tensor: name });
+    }
+    const rows = info.shape[0] ?? 1;
+    if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 1 && start + count <= rows)) {
+      throw new RangeError(`rows ${start}..${start + count - 1} are outside tensor '${name}' (${rows} rows)`);
+    }
+    const rowBytes = info.byteLength / rows;
+    const bytes = new Uint8Array(count * rowBytes);
+    await readFully(await this.#handle(info.file), bytes, info.dataOffset + start * rowBytes, info.file);
+    return toFloat32(bytes, info.dtype);
+  }
+
+  /**
    * Content fingerprint (sha256 hex) of the checkpoint: the canonical config
    * and, for every tensor in name order, its name, dtype, shape, offset and
    * the sha256 of the whole file holding it (header and data). Paths never

@@ -5,7 +5,7 @@
  */
 import { Checkpoint } from '../checkpoint/index.js';
 import type { ModelConfig } from '../model/config.js';
-import { CheckpointWeights, type WeightSource } from '../runtime/weights.js';
+import { CheckpointWeights, sliceRows, type WeightSource } from '../runtime/weights.js';
 import { ModelMismatchError } from './errors.js';
 import { combineTaskVectors, dareStream, lerp, linearCombination, magnitudeTrim, randomDrop, slerp, taskVector } from './methods.js';
 import { covers, evaluateParam, gradientPosition, type ResolvedOperation, resolveOperation } from './plan.js';
@@ -197,6 +197,25 @@ export class MergedWeights implements WeightSource {
       out.push(data);
     }
     return out;
+  }
+
+  /**
+   * Rows of one tensor. A tensor taken whole from one model (the base's, a
+   * splice's) reads only those rows from it; a composed tensor is composed
+   * whole and sliced, since TIES, DARE and SLERP depend on the whole tensor.
+   */
+  async getFloat32Rows(name: string, start: number, count: number): Promise<Float32Array> {
+    this.#check(name);
+    const i = this.#operationFor(name);
+    const op = i === null ? null : this.operations[i]!;
+    const from = op === null ? this.recipe.base : op.op === 'splice' ? op.model : null;
+    if (from !== null) {
+      const source = this.#sources.get(from)!;
+      if (source.getFloat32Rows) return source.getFloat32Rows(name, start, count);
+    }
+    const shape = this.#shapes?.get(name);
+    const whole = await this.getFloat32(name);
+    return sliceRows(whole, shape?.[0] ?? this.config.vocabSize, start, count);
   }
 
   /** Composes one tensor (float32). Tensors taken unchanged are the source's own arrays: do not modify. */
