@@ -91,6 +91,8 @@ export async function runCommand(opts: RunCliOptions): Promise<void> {
         finish: generated.finish[0],
         lastLogits: Array.from(generated.firstLogits!),
         timings,
+        /** the process's peak resident memory so far (bytes): what the weight-memory budget bounds */
+        peakRssBytes: process.resourceUsage().maxRSS * 1024,
       };
       if (opts.json) process.stdout.write(JSON.stringify(out) + '\n');
       else {

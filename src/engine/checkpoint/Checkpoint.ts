@@ -9,7 +9,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { confinedFileExists, FileAccessError, hashConfinedFile, hashOpenFile, JsonSyntaxError, openConfined, parseJsonNamingPlace, readConfinedText, type AllowedRoots } from '../fs/confined-files.js';
 import { CheckpointError } from './CheckpointError.js';
-import { isFloatDtype, toFloat32 } from './dtypes.js';
+import { DTYPE_BYTES, isFloatDtype, readAsFloat32 } from './dtypes.js';
 import { canonicalJson, fileCacheKey, sha256Hex, type FingerprintCache } from './fingerprint.js';
 import { elementCount, readFully, readSafetensorsHeader, type TensorInfo } from './safetensors.js';
 
@@ -216,7 +216,8 @@ export class Checkpoint {
     if (!isFloatDtype(info.dtype)) {
       throw new CheckpointError('UNSUPPORTED_DTYPE', `tensor '${name}' in ${info.file} has dtype ${info.dtype}, which cannot be read as float32 (F32, F16, BF16, F64 only)`, { file: info.file, tensor: name });
     }
-    return toFloat32(await this.readRaw(name), info.dtype);
+    const handle = await this.#handle(info.file);
+    return readAsFloat32(info.byteLength / DTYPE_BYTES[info.dtype]!, info.dtype, (target) => readFully(handle, target, info.dataOffset, info.file));
   }
 
   /**
@@ -235,9 +236,8 @@ export class Checkpoint {
       throw new RangeError(`rows ${start}..${start + count - 1} are outside tensor '${name}' (${rows} rows)`);
     }
     const rowBytes = info.byteLength / rows;
-    const bytes = new Uint8Array(count * rowBytes);
-    await readFully(await this.#handle(info.file), bytes, info.dataOffset + start * rowBytes, info.file);
-    return toFloat32(bytes, info.dtype);
+    const handle = await this.#handle(info.file);
+    return readAsFloat32((count * rowBytes) / DTYPE_BYTES[info.dtype]!, info.dtype, (target) => readFully(handle, target, info.dataOffset + start * rowBytes, info.file));
   }
 
   /**
