@@ -60,6 +60,8 @@ export class MergedWeights implements WeightSource {
   readonly #sources: ReadonlyMap<ModelId, WeightSource>;
   readonly #shapes: ReadonlyMap<string, readonly number[]> | undefined;
   readonly #owned: Checkpoint[];
+  /** the last tensor composed whole for row reads (an embedding or head merged by a method that needs the whole tensor) */
+  #lastComposed: { name: string; data: Promise<Float32Array> } | undefined;
 
   private constructor(recipe: MergeRecipe, sources: Map<ModelId, WeightSource>, shapes: ReadonlyMap<string, readonly number[]> | undefined, owned: Checkpoint[]) {
     const base = sources.get(recipe.base)!;
@@ -144,6 +146,7 @@ export class MergedWeights implements WeightSource {
 
   /** Closes the checkpoints {@link MergedWeights.open} opened (sources given to create stay open). */
   async close(): Promise<void> {
+    this.#lastComposed = undefined;
     await Promise.all(this.#owned.map((c) => c.close()));
   }
 
@@ -214,8 +217,14 @@ export class MergedWeights implements WeightSource {
       if (source.getFloat32Rows) return source.getFloat32Rows(name, start, count);
     }
     const shape = this.#shapes?.get(name);
-    const whole = await this.getFloat32(name);
-    return sliceRows(whole, shape?.[0] ?? this.config.vocabSize, start, count);
+    // a lookup asks for rows one token at a time: compose the tensor once for all of them, not once per row
+    if (this.#lastComposed?.name !== name) {
+      const memo = { name, data: this.getFloat32(name) };
+      memo.data.catch(() => this.#lastComposed === memo && (this.#lastComposed = undefined));
+      this.#lastComposed = memo;
+    }
+    const whole = this.#lastComposed.data;
+    return sliceRows(await whole, shape?.[0] ?? this.config.vocabSize, start, count);
   }
 
   /** Composes one tensor (float32). Tensors taken unchanged are the source's own arrays: do not modify. */
