@@ -17,6 +17,7 @@ import { writeRandomHubCheckpoint } from '../../src/engine/fixtures/random-check
 import { MergedWeights } from '../../src/engine/merge/merged-weights.js';
 import type { ModelInput } from '../../src/engine/runtime/batch.js';
 import type { SessionPool } from '../../src/engine/runtime/ort-sessions.js';
+import { ModelWorker } from '../../src/engine/runtime/model-worker.js';
 import { HookedRunner } from '../../src/engine/runtime/runner.js';
 import { DEFAULT_WEIGHT_MEMORY_GB, WeightCache, weightMemoryBudgetBytes } from '../../src/engine/runtime/weight-cache.js';
 import { CheckpointWeights, type WeightSource } from '../../src/engine/runtime/weights.js';
@@ -76,17 +77,18 @@ describe('WeightCache', () => {
     expect(cache.bytes).toBeLessThanOrEqual(100);
   });
 
-  it('hands out a value larger than the budget without keeping it; dropPrefix frees a model', async () => {
+  it('hands out a value larger than the budget without keeping it or evicting for it; dropPrefix frees a model', async () => {
     const cache = new WeightCache(100);
     const calls: string[] = [];
+    await cache.get('m1:x', load(40, calls, 'x'), size);
     expect((await cache.get('big', load(400, calls, 'big'), size)).length).toBe(100);
-    expect(cache.bytes).toBe(0);
+    expect(cache.bytes).toBe(40); // x stays: the big value was never going to fit
     await cache.get('m1:x', load(40, calls, 'x'), size);
     await cache.get('m2:y', load(40, calls, 'y'), size);
     cache.dropPrefix('m1:');
     expect(cache.bytes).toBe(40);
     await cache.get('m1:x', load(40, calls, 'x'), size);
-    expect(calls).toEqual(['big', 'x', 'y', 'x']);
+    expect(calls).toEqual(['x', 'big', 'y', 'x']);
   });
 
   it('reads the budget from FRANKENSCOPE_WEIGHT_MEMORY_GB', () => {
@@ -166,6 +168,26 @@ describe('a budget smaller than the model', () => {
       await plain.close();
     } finally {
       await merged.close();
+    }
+  });
+});
+
+describe('the model worker', () => {
+  it('takes its budget from FRANKENSCOPE_WEIGHT_MEMORY_GB and keeps its analyses within it', async () => {
+    const path = join(dir, 'worker');
+    await writeRandomHubCheckpoint(path, { family: 'qwen2_5_vl', hidden: 64, intermediate: 128, numLayers: 4, numHeads: 4, numKvHeads: 2, mropeSection: [2, 3, 3], tied: true }, 'text', 9);
+    const before = process.env.FRANKENSCOPE_WEIGHT_MEMORY_GB;
+    process.env.FRANKENSCOPE_WEIGHT_MEMORY_GB = '0.0002'; // 200 KB: below the 39 MB head, above one 131 KB decoder layer
+    const worker = await ModelWorker.create({ threads: 1 });
+    try {
+      const r = await worker.run<{ maxBytes: number; bytes: number }>(new URL('./engine-worker-analysis.ts', import.meta.url), 'weightBudget', { dir: path });
+      expect(r.maxBytes).toBe(200_000);
+      expect(r.bytes).toBeGreaterThan(0);
+      expect(r.bytes).toBeLessThanOrEqual(200_000);
+    } finally {
+      await worker.release();
+      if (before === undefined) delete process.env.FRANKENSCOPE_WEIGHT_MEMORY_GB;
+      else process.env.FRANKENSCOPE_WEIGHT_MEMORY_GB = before;
     }
   });
 });

@@ -73,8 +73,13 @@ export class WeightCache {
       (v) => {
         if (this.#entries.get(key) !== entry) return;
         entry.bytes = bytesOf(v as T);
+        this.#peak = Math.max(this.#peak, this.#bytes + entry.bytes);
+        // what can never fit is not kept, and does not flush what does
+        if (entry.bytes > this.maxBytes) {
+          this.#entries.delete(key);
+          return;
+        }
         this.#bytes += entry.bytes;
-        this.#peak = Math.max(this.#peak, this.#bytes);
         this.#evict();
       },
       () => {
