@@ -115,7 +115,7 @@ program
   .option('--image <file>', 'PNG or JPEG; repeat for several images, one per <image> marker in order', (file: string, files: string[] = []) => [...files, file])
   .option('--max-new-tokens <n>', 'generation budget', positiveInt, DEFAULT_MAX_NEW_TOKENS)
   .option('--chat', "wrap the prompt in the model's chat template as one user turn (as apply_chat_template with add_generation_prompt)")
-  .option('--json', 'print one JSON object: promptTokenIds, generatedTokenIds, text, lastLogits')
+  .option('--json', 'print one JSON object: promptTokenIds, generatedTokenIds, text, finish, lastLogits, timings (seconds: load, vision, prefill, decode), peakRssBytes')
   .action(async (opts) => runCommand(opts));
 
 analysisOptions(

@@ -26,3 +26,12 @@ export async function spin(_input: unknown, ctx: JobContext): Promise<string> {
 export async function fail(): Promise<never> {
   throw Object.assign(new RangeError("'x' is wrong"), { code: 'BAD_X' });
 }
+
+/** The worker's weight-memory budget and what its cache holds after one forward pass of `dir`. */
+export async function weightBudget(input: { dir: string }, ctx: JobContext): Promise<{ maxBytes: number; bytes: number }> {
+  const { sharedWeightCache } = await import('../../src/engine/runtime/weight-cache.js');
+  const runner = await ctx.openRunner(input.dir);
+  await runner.forward([{ inputIds: [1, 2, 3] }]);
+  const cache = sharedWeightCache();
+  return { maxBytes: cache.maxBytes, bytes: cache.bytes };
+}

@@ -9,7 +9,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { confinedFileExists, FileAccessError, hashConfinedFile, hashOpenFile, JsonSyntaxError, openConfined, parseJsonNamingPlace, readConfinedText, type AllowedRoots } from '../fs/confined-files.js';
 import { CheckpointError } from './CheckpointError.js';
-import { isFloatDtype, toFloat32 } from './dtypes.js';
+import { DTYPE_BYTES, isFloatDtype, readAsFloat32 } from './dtypes.js';
 import { canonicalJson, fileCacheKey, sha256Hex, type FingerprintCache } from './fingerprint.js';
 import { elementCount, readFully, readSafetensorsHeader, type TensorInfo } from './safetensors.js';
 
@@ -216,7 +216,28 @@ export class Checkpoint {
     if (!isFloatDtype(info.dtype)) {
       throw new CheckpointError('UNSUPPORTED_DTYPE', `tensor '${name}' in ${info.file} has dtype ${info.dtype}, which cannot be read as float32 (F32, F16, BF16, F64 only)`, { file: info.file, tensor: name });
     }
-    return toFloat32(await this.readRaw(name), info.dtype);
+    const handle = await this.#handle(info.file);
+    return readAsFloat32(info.byteLength / DTYPE_BYTES[info.dtype]!, info.dtype, (target) => readFully(handle, target, info.dataOffset, info.file));
+  }
+
+  /**
+   * Reads rows start..start+count-1 (first axis) of one tensor as float32:
+   * only those rows' bytes are read, so an embedding lookup or a piece of a
+   * [V, H] head costs its own size, not the matrix's.
+   * @throws CheckpointError as {@link Checkpoint.readFloat32}; RangeError for rows outside the tensor
+   */
+  async readFloat32Rows(name: string, start: number, count: number): Promise<Float32Array> {
+    const info = this.#info(name);
+    if (!isFloatDtype(info.dtype)) {
+      throw new CheckpointError('UNSUPPORTED_DTYPE', `tensor '${name}' in ${info.file} has dtype ${info.dtype}, which cannot be read as float32 (F32, F16, BF16, F64 only)`, { file: info.file, tensor: name });
+    }
+    const rows = info.shape[0] ?? 1;
+    if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 1 && start + count <= rows)) {
+      throw new RangeError(`rows ${start}..${start + count - 1} are outside tensor '${name}' (${rows} rows)`);
+    }
+    const rowBytes = info.byteLength / rows;
+    const handle = await this.#handle(info.file);
+    return readAsFloat32((count * rowBytes) / DTYPE_BYTES[info.dtype]!, info.dtype, (target) => readFully(handle, target, info.dataOffset + start * rowBytes, info.file));
   }
 
   /**

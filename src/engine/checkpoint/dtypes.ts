@@ -155,6 +155,50 @@ export function toFloat32(bytes: Uint8Array, dtype: string): Float32Array {
   }
 }
 
+/**
+ * Reads `n` elements of a float dtype straight into a new float32 array:
+ * 16-bit values are read into the upper half of the array's own buffer and
+ * widened in place front to back (element i's four bytes never reach a
+ * source value not yet read), so a tensor costs one allocation of its
+ * widened size instead of a raw copy plus the widened one.
+ */
+export async function readAsFloat32(n: number, dtype: string, read: (target: Uint8Array) => Promise<void>): Promise<Float32Array> {
+  if (dtype === 'F32') {
+    const out = new Float32Array(n);
+    await read(new Uint8Array(out.buffer));
+    if (!HOST_LE) return toFloat32(new Uint8Array(out.buffer), 'F32');
+    return out;
+  }
+  if ((dtype !== 'BF16' && dtype !== 'F16') || !HOST_LE) {
+    const bytes = new Uint8Array(n * (DTYPE_BYTES[dtype] ?? 4));
+    await read(bytes);
+    return toFloat32(bytes, dtype);
+  }
+  const out = new Float32Array(n);
+  await read(new Uint8Array(out.buffer, 2 * n, 2 * n));
+  const src = new Uint16Array(out.buffer, 2 * n, n);
+  if (dtype === 'F16') {
+    const table = halfTable();
+    for (let i = 0; i < n; i++) out[i] = table[src[i]!]!;
+    return out;
+  }
+  const dst = new Int32Array(out.buffer);
+  const pairs = n >>> 1;
+  if ((2 * n) % 4 === 0 && pairs > 0) {
+    // two BF16 values per 32-bit load: half the loads of one per element
+    const src32 = new Int32Array(out.buffer, 2 * n, pairs);
+    for (let k = 0, j = 0; k < pairs; k++, j += 2) {
+      const w = src32[k]!;
+      dst[j] = w << 16;
+      dst[j + 1] = w & -65536;
+    }
+    if (n & 1) dst[n - 1] = src[n - 1]! << 16;
+    return out;
+  }
+  for (let i = 0; i < n; i++) dst[i] = src[i]! << 16;
+  return out;
+}
+
 /** Encodes float32 values as little-endian bytes of `dtype` (nearest-even rounding for F16/BF16). */
 export function fromFloat32(data: Float32Array, dtype: StorableDtype): Uint8Array {
   const n = data.length;

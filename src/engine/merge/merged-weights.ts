@@ -5,7 +5,7 @@
  */
 import { Checkpoint } from '../checkpoint/index.js';
 import type { ModelConfig } from '../model/config.js';
-import { CheckpointWeights, type WeightSource } from '../runtime/weights.js';
+import { CheckpointWeights, sliceRows, type WeightSource } from '../runtime/weights.js';
 import { ModelMismatchError } from './errors.js';
 import { combineTaskVectors, dareStream, lerp, linearCombination, magnitudeTrim, randomDrop, slerp, taskVector } from './methods.js';
 import { covers, evaluateParam, gradientPosition, type ResolvedOperation, resolveOperation } from './plan.js';
@@ -60,6 +60,8 @@ export class MergedWeights implements WeightSource {
   readonly #sources: ReadonlyMap<ModelId, WeightSource>;
   readonly #shapes: ReadonlyMap<string, readonly number[]> | undefined;
   readonly #owned: Checkpoint[];
+  /** the last tensor composed whole for row reads (an embedding or head merged by a method that needs the whole tensor) */
+  #lastComposed: { name: string; data: Promise<Float32Array> } | undefined;
 
   private constructor(recipe: MergeRecipe, sources: Map<ModelId, WeightSource>, shapes: ReadonlyMap<string, readonly number[]> | undefined, owned: Checkpoint[]) {
     const base = sources.get(recipe.base)!;
@@ -144,6 +146,7 @@ export class MergedWeights implements WeightSource {
 
   /** Closes the checkpoints {@link MergedWeights.open} opened (sources given to create stay open). */
   async close(): Promise<void> {
+    this.#lastComposed = undefined;
     await Promise.all(this.#owned.map((c) => c.close()));
   }
 
@@ -197,6 +200,31 @@ export class MergedWeights implements WeightSource {
       out.push(data);
     }
     return out;
+  }
+
+  /**
+   * Rows of one tensor. A tensor taken whole from one model (the base's, a
+   * splice's) reads only those rows from it; a composed tensor is composed
+   * whole and sliced, since TIES, DARE and SLERP depend on the whole tensor.
+   */
+  async getFloat32Rows(name: string, start: number, count: number): Promise<Float32Array> {
+    this.#check(name);
+    const i = this.#operationFor(name);
+    const op = i === null ? null : this.operations[i]!;
+    const from = op === null ? this.recipe.base : op.op === 'splice' ? op.model : null;
+    if (from !== null) {
+      const source = this.#sources.get(from)!;
+      if (source.getFloat32Rows) return source.getFloat32Rows(name, start, count);
+    }
+    const shape = this.#shapes?.get(name);
+    // a lookup asks for rows one token at a time: compose the tensor once for all of them, not once per row
+    if (this.#lastComposed?.name !== name) {
+      const memo = { name, data: this.getFloat32(name) };
+      memo.data.catch(() => this.#lastComposed === memo && (this.#lastComposed = undefined));
+      this.#lastComposed = memo;
+    }
+    const whole = this.#lastComposed.data;
+    return sliceRows(await whole, shape?.[0] ?? this.config.vocabSize, start, count);
   }
 
   /** Composes one tensor (float32). Tensors taken unchanged are the source's own arrays: do not modify. */

@@ -36,7 +36,7 @@ export class LanguageModel {
     readonly config: ModelConfig,
     readonly weights: ModelWeights,
     private readonly blocks: BlockSessions,
-    private readonly head: GraphSession,
+    private readonly pool: SessionPool,
     private readonly vision: VisionTower | undefined,
   ) {
     this.#inv = inverseFrequencies(config.ropeTheta, config.headDim);
@@ -47,26 +47,28 @@ export class LanguageModel {
     const c = weights.config;
     const attention = { hidden: c.hiddenSize, heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim, eps: c.rmsNormEps, qkvBias: true, outBias: false };
     const mlp = { hidden: c.hiddenSize, intermediate: c.intermediateSize, eps: c.rmsNormEps, bias: false };
-    const headShape = { hidden: c.hiddenSize, vocab: c.vocabSize, eps: c.rmsNormEps };
     const blocks = await blockSessions(pool, attention, mlp);
-    const head = await pool.get(`lm_head:${JSON.stringify(headShape)}`, () => headGraph(headShape));
     const vision = c.vision ? await VisionTower.create(weights, pool) : undefined;
-    return new LanguageModel(c, weights, blocks, head, vision);
+    const lm = new LanguageModel(c, weights, blocks, pool, vision);
+    // compiled up front, as the block sessions are, so a pool counts every session a model needs once it exists
+    await lm.#head(weights.headChunkRows);
+    const last = c.vocabSize % weights.headChunkRows;
+    if (last !== 0) await lm.#head(last);
+    return lm;
+  }
+
+  /** The head session for a piece of `rows` vocabulary rows (at most two sizes: full pieces and the last). */
+  #head(rows: number): Promise<GraphSession> {
+    const shape = { hidden: this.config.hiddenSize, vocab: rows, eps: this.config.rmsNormEps };
+    return this.pool.get(`lm_head:${JSON.stringify(shape)}`, () => headGraph(shape));
   }
 
   /** Input embeddings [B, T, H] of token rows, with visual spans filled from the vision tower (the batch's images). */
   async embed(ids: readonly (readonly number[])[], hooks: HookSet, batch?: PreparedBatch): Promise<F32Tensor> {
     const H = this.config.hiddenSize;
-    const table = (await this.weights.embedding()).data;
     const B = ids.length;
     const T = ids[0]!.length;
-    const x = new Float32Array(B * T * H);
-    for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) {
-        const id = ids[b]![t]!;
-        x.set(table.subarray(id * H, (id + 1) * H), (b * T + t) * H);
-      }
-    }
+    const x = await this.weights.embeddingRows(ids.flat());
     if (batch && batch.images.length > 0) {
       if (!this.vision) throw new TypeError(`the batch holds images but the model has no vision tower`);
       const tokens = await this.vision.run(batch.images, hooks);
@@ -107,7 +109,19 @@ export class LanguageModel {
     const H = this.config.hiddenSize;
     const picked = new Float32Array(rows.length * H);
     rows.forEach((r, i) => picked.set(x.data.subarray(r * H, (r + 1) * H), i * H));
-    const out = await this.head.run({ x: { data: picked, dims: [rows.length, H] }, ...(await this.weights.head()) }, ['logits']);
-    return out.logits!.data as Float32Array;
+    const V = this.config.vocabSize;
+    const N = rows.length;
+    const out = new Float32Array(N * V);
+    const x2 = { data: picked, dims: [N, H] };
+    // vocabulary pieces: only one piece of the [V, H] head is widened at a time (and kept only while the budget allows)
+    for (let k = 0; k < this.weights.headChunks; k++) {
+      const start = k * this.weights.headChunkRows;
+      const bundle = await this.weights.headChunk(k);
+      const Vc = bundle.w.dims[0]!;
+      const piece = (await (await this.#head(Vc)).run({ x: x2, ...bundle }, ['logits'])).logits!.data as Float32Array;
+      if (Vc === V) return piece;
+      for (let n = 0; n < N; n++) out.set(piece.subarray(n * Vc, (n + 1) * Vc), n * V + start);
+    }
+    return out;
   }
 }

@@ -1,11 +1,13 @@
 /**
  * Per-block weight bundles (role -> tensor, as the piece graphs name their
  * inputs), read from a {@link WeightSource} on first use and kept in a cache
- * bounded by bytes, so one layer at a time is enough for models larger than
- * memory and repeated runs read nothing.
+ * bounded by bytes (by default the thread's shared weight-memory budget), so
+ * one layer at a time is enough for models larger than memory and repeated
+ * runs read nothing while the model fits.
  */
 import type { ModelConfig } from '../model/config.js';
 import { type F32Tensor, sizeOf } from './tensor.js';
+import { sharedWeightCache, WeightCache } from './weight-cache.js';
 import type { WeightSource } from './weights.js';
 
 /** Graph-input name -> tensor. */
@@ -20,14 +22,21 @@ export interface BlockWeights {
 
 /** Options of {@link ModelWeights}. */
 export interface ModelWeightsOptions {
-  /** bytes of block weights kept in memory [unbounded]; least recently used blocks are dropped first */
+  /**
+   * bytes of widened weights this model keeps on its own (least recently used
+   * dropped first) [none: the thread's shared budget, FRANKENSCOPE_WEIGHT_MEMORY_GB]
+   */
   maxCachedBytes?: number;
+  /** the cache to share (overrides `maxCachedBytes`) */
+  cache?: WeightCache;
+  /** vocabulary rows per head piece [as many as fit in 64 MB of float32] */
+  headChunkRows?: number;
 }
 
-interface Entry {
-  value: Promise<unknown>;
-  bytes: number;
-}
+/** Widened bytes of one head piece: the logits are computed piece by piece so the [V, H] matrix is never widened whole. */
+const HEAD_CHUNK_BYTES = 64 * 2 ** 20;
+
+let nextModelId = 1;
 
 function bundleBytes(b: Bundle): number {
   let n = 0;
@@ -56,24 +65,35 @@ export function tensorPrefixes(names: ReadonlySet<string>): TensorPrefixes {
 export class ModelWeights {
   readonly config: ModelConfig;
   readonly prefixes: TensorPrefixes;
+  /** vocabulary rows per head piece */
+  readonly headChunkRows: number;
   readonly #source: WeightSource;
-  readonly #cache = new Map<string, Entry>();
-  readonly #maxBytes: number;
-  #bytes = 0;
+  readonly #cache: WeightCache;
+  readonly #key = `m${nextModelId++}:`;
 
   constructor(source: WeightSource, options: ModelWeightsOptions = {}) {
     if (options.maxCachedBytes !== undefined && !(options.maxCachedBytes >= 0)) {
       throw new RangeError(`'maxCachedBytes' must be >= 0, got ${options.maxCachedBytes}`);
     }
+    if (options.headChunkRows !== undefined && !(Number.isInteger(options.headChunkRows) && options.headChunkRows >= 1)) {
+      throw new RangeError(`'headChunkRows' must be a positive integer, got ${options.headChunkRows}`);
+    }
     this.#source = source;
     this.config = source.config;
     this.prefixes = tensorPrefixes(source.tensorNames);
-    this.#maxBytes = options.maxCachedBytes ?? Infinity;
+    this.#cache = options.cache ?? (options.maxCachedBytes !== undefined ? new WeightCache(options.maxCachedBytes) : sharedWeightCache());
+    const V = this.config.vocabSize;
+    this.headChunkRows = Math.min(V, options.headChunkRows ?? Math.max(1, Math.floor(HEAD_CHUNK_BYTES / (4 * this.config.hiddenSize))));
   }
 
-  /** Bytes held by the block cache now. */
+  /** Bytes held by the cache this model uses (shared with other models unless it has its own). */
   get cachedBytes(): number {
-    return this.#bytes;
+    return this.#cache.bytes;
+  }
+
+  /** Drops this model's entries from the cache (its runner is released). */
+  release(): void {
+    this.#cache.dropPrefix(this.#key);
   }
 
   async #tensor(name: string, dims: readonly number[]): Promise<F32Tensor> {
@@ -85,40 +105,59 @@ export class ModelWeights {
     return { data, dims };
   }
 
+  /** Rows start..start+count-1 of a [rows, width] tensor, read alone when the source can. */
+  async #rows(name: string, width: number, start: number, count: number): Promise<Float32Array> {
+    if (!this.#source.tensorNames.has(name)) throw new RangeError(`the model has no tensor '${name}'`);
+    if (this.#source.getFloat32Rows) {
+      const data = await this.#source.getFloat32Rows(name, start, count);
+      if (data.length !== count * width) throw new RangeError(`rows ${start}..${start + count - 1} of tensor '${name}' hold ${data.length} elements, not ${count} x ${width}`);
+      return data;
+    }
+    // a source that only composes whole tensors: keep the whole one under the budget like a block
+    const whole = await this.#cached(`whole:${name}`, () => this.#tensor(name, [this.config.vocabSize, width]), (t) => t.data.byteLength);
+    return whole.data.subarray(start * width, (start + count) * width);
+  }
+
   #cached<T>(key: string, load: () => Promise<T>, bytesOf: (t: T) => number): Promise<T> {
-    const hit = this.#cache.get(key);
-    if (hit) {
-      this.#cache.delete(key);
-      this.#cache.set(key, hit);
-      return hit.value as Promise<T>;
-    }
-    const entry: Entry = { value: load(), bytes: 0 };
-    this.#cache.set(key, entry);
-    entry.value.then(
-      (v) => {
-        if (this.#cache.get(key) !== entry) return;
-        entry.bytes = bytesOf(v as T);
-        this.#bytes += entry.bytes;
-        this.#evict(key);
-      },
-      () => this.#cache.delete(key),
-    );
-    return entry.value as Promise<T>;
+    return this.#cache.get(this.#key + key, load, bytesOf);
   }
 
-  #evict(keep: string): void {
-    for (const [key, entry] of this.#cache) {
-      if (this.#bytes <= this.#maxBytes) return;
-      if (key === keep) continue;
-      this.#cache.delete(key);
-      this.#bytes -= entry.bytes;
-    }
-  }
-
-  /** Token embedding matrix [V, H]. */
-  embedding(): Promise<F32Tensor> {
+  /** Input embeddings of token ids, [ids.length, H], read row by row from the stored dtype (the [V, H] matrix is never widened whole). */
+  async embeddingRows(ids: readonly number[]): Promise<Float32Array> {
     const c = this.config;
-    return this.#cached('embed', () => this.#tensor(`${this.prefixes.llm}embed_tokens.weight`, [c.vocabSize, c.hiddenSize]), (t) => t.data.byteLength);
+    const H = c.hiddenSize;
+    const name = `${this.prefixes.llm}embed_tokens.weight`;
+    const out = new Float32Array(ids.length * H);
+    const rows = new Map<number, Float32Array>();
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) throw new RangeError(`token id ${id} is outside the vocabulary 0..${c.vocabSize - 1}`);
+      if (!rows.has(id)) rows.set(id, await this.#rows(name, H, id, 1));
+    }
+    ids.forEach((id, i) => out.set(rows.get(id)!, i * H));
+    return out;
+  }
+
+  /** Number of head pieces. */
+  get headChunks(): number {
+    return Math.ceil(this.config.vocabSize / this.headChunkRows);
+  }
+
+  /**
+   * Final norm and piece `k` of the unembedding (vocabulary rows
+   * k·headChunkRows onward). A tied model uses the embedding matrix even
+   * when the files also hold an `lm_head.weight`, as transformers ties them at load.
+   */
+  headChunk(k: number): Promise<Bundle> {
+    const c = this.config;
+    const H = c.hiddenSize;
+    if (!Number.isInteger(k) || k < 0 || k >= this.headChunks) throw new RangeError(`'chunk' must be in 0..${this.headChunks - 1}, got ${k}`);
+    const start = k * this.headChunkRows;
+    const count = Math.min(this.headChunkRows, c.vocabSize - start);
+    const name = c.tieWordEmbeddings ? `${this.prefixes.llm}embed_tokens.weight` : 'lm_head.weight';
+    return this.#cached(`head.${k}`, async () => ({
+      norm: await this.#tensor(`${this.prefixes.llm}norm.weight`, [H]),
+      w: { data: await this.#rows(name, H, start, count), dims: [count, H] },
+    }), (b) => b.w.data.byteLength + b.norm.data.byteLength);
   }
 
   /** Weights of decoder layer `i` (0-based). */
@@ -148,19 +187,6 @@ export class ModelWeights {
       },
     });
     return this.#cached(`layer.${i}`, load, blockBytes);
-  }
-
-  /**
-   * Final norm and unembedding. A tied model uses the embedding matrix even
-   * when the files also hold an `lm_head.weight`, as transformers ties them at load.
-   */
-  head(): Promise<Bundle> {
-    const c = this.config;
-    const load = async (): Promise<Bundle> => ({
-      norm: await this.#tensor(`${this.prefixes.llm}norm.weight`, [c.hiddenSize]),
-      w: c.tieWordEmbeddings ? await this.embedding() : await this.#tensor('lm_head.weight', [c.vocabSize, c.hiddenSize]),
-    });
-    return this.#cached('head', load, bundleBytes);
   }
 
   /** Patch embedding weight [Hv, C, tp, p, p]. */

@@ -105,8 +105,8 @@ export class HookedRunner {
     inputs: readonly ModelInput[],
     options: RunOptions & Omit<GenerateTask, 'kind'>,
   ): Promise<GenerateResult> {
-    const { maxNewTokens, eosTokenIds, temperature, seed, suppressTokenIds } = options;
-    return this.run(inputs, { kind: 'generate', maxNewTokens, eosTokenIds, temperature, seed, suppressTokenIds }, options);
+    const { maxNewTokens, eosTokenIds, temperature, seed, suppressTokenIds, keepFirstLogits } = options;
+    return this.run(inputs, { kind: 'generate', maxNewTokens, eosTokenIds, temperature, seed, suppressTokenIds, keepFirstLogits }, options);
   }
 
   /** Teacher-forced scoring of gold answers (see {@link ScoreTask}). */
@@ -204,6 +204,7 @@ export class HookedRunner {
     const uniform = uniformStream(task.seed ?? 0);
     const suppressed = task.suppressTokenIds ?? [];
     let logits = await this.#lm.logits(final, Array.from({ length: B }, (_, b) => b * T + T - 1));
+    const firstLogits = task.keepFirstLogits ? logits.slice() : undefined;
     for (let step = 1; ; step++) {
       const next: number[] = [];
       for (let b = 0; b < B; b++) {
@@ -227,11 +228,12 @@ export class HookedRunner {
       const out = await this.#lm.layers(x, 0, kv, hooks, pass);
       logits = await this.#lm.logits(out, Array.from({ length: B }, (_, b) => b));
     }
-    return { kind: 'generate', tokens, finish };
+    return { kind: 'generate', tokens, finish, ...(firstLogits ? { firstLogits } : {}) };
   }
 
-  /** Frees the runner's own session pool, if it made one. */
+  /** Frees the runner's widened weights and its own session pool, if it made one. */
   async release(): Promise<void> {
+    this.#lm.weights.release();
     await this.#ownedPool?.release();
   }
 }

@@ -23,6 +23,8 @@ export interface GenerateTask {
   seed?: number;
   /** ids never generated (e.g. the image placeholder, which needs pixels) [none] */
   suppressTokenIds?: readonly number[];
+  /** return the prompt's last-position logits (those the first token is chosen from) as `firstLogits`, saving a separate forward pass [false] */
+  keepFirstLogits?: boolean;
 }
 
 /** One pass over prompt + gold answer (`answerIds` of each input). */
@@ -53,6 +55,8 @@ export interface GenerateResult {
   tokens: number[][];
   /** why each example stopped */
   finish: ('eos' | 'length')[];
+  /** [B, V] last-position logits of the prompt, when `keepFirstLogits` asked for them */
+  firstLogits?: Float32Array;
 }
 
 /** Result of a {@link ScoreTask}. */

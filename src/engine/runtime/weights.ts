@@ -26,6 +26,13 @@ export interface WeightSource {
    * (a source may hand out the same array twice).
    */
   getFloat32(name: string): Promise<Float32Array>;
+  /**
+   * Rows start..start+count-1 of a tensor (first axis), as float32, reading
+   * only those rows: embedding lookups and the head's vocabulary pieces use
+   * it so a [V, H] matrix is never widened whole. Optional: without it the
+   * whole tensor is read.
+   */
+  getFloat32Rows?(name: string, start: number, count: number): Promise<Float32Array>;
 }
 
 /** A {@link WeightSource} over an open checkpoint directory. */
@@ -70,6 +77,10 @@ export class CheckpointWeights implements WeightSource {
     return this.#checkpoint.readFloat32(name);
   }
 
+  getFloat32Rows(name: string, start: number, count: number): Promise<Float32Array> {
+    return this.#checkpoint.readFloat32Rows(name, start, count);
+  }
+
   /** Closes the checkpoint if this object opened it. */
   async close(): Promise<void> {
     if (this.#owned) await this.#checkpoint.close();
@@ -92,4 +103,13 @@ export class MemoryWeights implements WeightSource {
     if (!t) throw new RangeError(`'name' ${JSON.stringify(name)} is not a tensor of this model`);
     return t;
   }
+}
+
+/** Rows of a row-major tensor held whole (sources without a cheaper row read). */
+export function sliceRows(data: Float32Array, rows: number, start: number, count: number): Float32Array {
+  if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 1 && start + count <= rows)) {
+    throw new RangeError(`rows ${start}..${start + count - 1} are outside 0..${rows - 1}`);
+  }
+  const width = data.length / rows;
+  return data.slice(start * width, (start + count) * width);
 }
