@@ -5,19 +5,11 @@
  * implementation of the direct convolution formula written here.
  */
 import { describe, expect, it } from 'vitest';
+import { uniformStream } from '../../src/engine/runtime/tasks.js';
 import { PRECISION_BITS, pillowResize, toFixedPoint, type PillowFilter, type Uint8Image } from '../../src/engine/model/families/qwen-vl/pillow-resize.js';
 
-/** Seeded PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG so failures reproduce (the engine's own mulberry32 stream). */
+const rng = uniformStream;
 
 function randomImage(width: number, height: number, channels: number, rand: () => number): Uint8Image {
   const data = new Uint8Array(width * height * channels);
