@@ -15,6 +15,8 @@ import { ProbeSetRegistry } from './services/probe-set-registry.js';
 import { VariantService } from './services/variant-service.js';
 import { ModelWorker } from './engine/runtime/model-worker.js';
 import { Warehouse } from './warehouse/index.js';
+import { ENGINE_VERSION } from './engine/version.js';
+import { InProcessExecutor } from './services/units/in-process-executor.js';
 
 export interface App {
   services: AppServices;
@@ -31,15 +33,6 @@ export async function createApp(config: AppConfig, options: { registerDemo?: boo
   const warehouse = await Warehouse.open(config.warehousePath);
   let worker: Promise<CharacterizationWorker> | undefined;
   const registry = new CheckpointRegistry(warehouse, config.modelRoots);
-  const runs = new RunManager(warehouse);
-  const characterizations = new CharacterizationService(warehouse, registry, runs, () => {
-    // a failed start is not remembered: the next request tries again
-    worker ??= CharacterizationWorker.create({ threads: config.engineThreads, background: config.backgroundAnalyses }).catch((err: unknown) => {
-      worker = undefined;
-      throw err;
-    });
-    return worker;
-  });
   let modelWorker: Promise<ModelWorker> | undefined;
   const probeSets = new ProbeSetRegistry(warehouse, config.modelRoots);
   const modelWorkerHandle = () => {
@@ -56,6 +49,16 @@ export async function createApp(config: AppConfig, options: { registerDemo?: boo
     );
     return modelWorker;
   };
+  // the units of runs given as plans run in this process's model worker (the embedded default)
+  const runs = new RunManager(warehouse, ENGINE_VERSION, new InProcessExecutor(modelWorkerHandle));
+  const characterizations = new CharacterizationService(warehouse, registry, runs, () => {
+    // a failed start is not remembered: the next request tries again
+    worker ??= CharacterizationWorker.create({ threads: config.engineThreads, background: config.backgroundAnalyses }).catch((err: unknown) => {
+      worker = undefined;
+      throw err;
+    });
+    return worker;
+  });
   const analyses = new AnalysisService(warehouse, registry, probeSets, runs, modelWorkerHandle);
   const variants = new VariantService(warehouse, registry, probeSets, runs, modelWorkerHandle, config.modelRoots);
   const services: AppServices = { warehouse, registry, runs, characterizations, probeSets, analyses, variants };

@@ -5,6 +5,8 @@
  */
 import { cacheKey, type Warehouse } from '../warehouse/index.js';
 import { ENGINE_VERSION } from '../engine/version.js';
+import type { UnitPlan } from '../engine/units/work-unit.js';
+import type { UnitExecutor } from './units/unit-executor.js';
 
 export interface RunSpec<R> {
   kind: string;
@@ -12,8 +14,10 @@ export interface RunSpec<R> {
   params: unknown;
   /** the inputs by id and content fingerprint (only fingerprints enter the key) */
   inputs: { role: string; id: string; fingerprint: string }[];
-  /** the work; it should stop soon after `signal` aborts (cancelRun) */
-  compute(onProgress: (fraction: number, message?: string) => void, signal: AbortSignal): Promise<R>;
+  /** the work as one piece; it should stop soon after `signal` aborts (cancelRun). Give this or `plan`. */
+  compute?(onProgress: (fraction: number, message?: string) => void, signal: AbortSignal): Promise<R>;
+  /** the work cut into deterministic units, computed by the run manager's executor. Give this or `compute`. */
+  plan?(): Promise<UnitPlan<R>>;
   /** writes the result rows and marks the run DONE in one transaction */
   store(warehouse: Warehouse, runId: string, result: R): Promise<void>;
 }
@@ -36,7 +40,12 @@ export class RunManager {
   private readonly live = new Map<string, { progress: number; message: string | null }>();
   private readonly cancellers = new Map<string, AbortController>();
 
-  constructor(private readonly warehouse: Warehouse, private readonly engineVersion = ENGINE_VERSION) {}
+  constructor(
+    private readonly warehouse: Warehouse,
+    private readonly engineVersion = ENGINE_VERSION,
+    /** computes the units of runs given as a plan */
+    private readonly executor?: UnitExecutor,
+  ) {}
 
   /** The freshest progress of a run computing in this process, if any. */
   liveProgress(runId: string): { progress: number; message: string | null } | undefined {
@@ -102,7 +111,7 @@ export class RunManager {
       writing = writing.then(() => this.warehouse.updateRunProgress(runId, fraction, message).catch(() => undefined));
     };
     try {
-      const result = await spec.compute(onProgress, controller.signal);
+      const result = await this.compute(spec, onProgress, controller.signal, runId);
       if (controller.signal.aborted) throw new Error(CANCELLED_MESSAGE);
       await writing;
       await spec.store(this.warehouse, runId, result);
@@ -113,6 +122,26 @@ export class RunManager {
     } finally {
       this.cancellers.delete(runId);
     }
+  }
+
+  private async compute<R>(spec: RunSpec<R>, onProgress: (fraction: number, message?: string) => void, signal: AbortSignal, runId: string): Promise<R> {
+    if (spec.compute) return spec.compute(onProgress, signal);
+    if (!spec.plan) throw new Error(`run kind '${spec.kind}' gives neither compute nor plan`);
+    if (!this.executor) throw new Error(`run kind '${spec.kind}' is cut into units but this run manager has no unit executor`);
+    const plan = await spec.plan();
+    const total = plan.units.length;
+    const results: unknown[] = new Array(total);
+    let done = 0;
+    await this.executor.run(runId, plan.units, {
+      signal,
+      onUnitDone: async (unit, result) => {
+        results[unit.index] = result;
+        done += 1;
+        onProgress(total ? done / total : 1, `unit ${done}/${total} done (${unit.label})`);
+      },
+      onUnitProgress: (_unit, fraction, message) => onProgress(total ? (done + fraction) / total : 0, message),
+    });
+    return plan.combine(results);
   }
 }
 
