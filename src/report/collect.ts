@@ -133,7 +133,7 @@ export interface CheckpointInfo {
 export interface ReportData {
   request: Required<Omit<ReportRequest, 'onProgress' | 'layerCuts'>> & { layerCuts: [number, number] | null };
   checkpoints: CheckpointInfo[];
-  probeSets: { id: string; format: string; fingerprint: string; exampleCount: number }[];
+  probeSets: { id: string; format: string; fingerprint: string; exampleCount: number; skipped: { id: string; code: string; reason: string }[] }[];
   characterization: { runId: string; layers: CharacterizationLayer[]; regions: GroupRow[]; sections: GroupRow[] };
   /** null when no probe set with target/source pairs was given */
   swap: { sft: Analysis; rl: Analysis } | null;
@@ -197,7 +197,7 @@ const QUERIES = {
     necessity(sft: $sft, rl: $rl, frozen: $frozen, probeSet: $probes, layerCuts: $cuts, options: $options, waitSeconds: 0) {
       status progress runs { id status error }
       rows { variant kind region setting condition accuracy ciLow ciHigh n gainOverIn shareOfRlGain } } }`,
-  meta: `{ checkpoints { id name fingerprint path } probeSets { id format fingerprint exampleCount } }`,
+  meta: `{ checkpoints { id name fingerprint path } probeSets { id format fingerprint exampleCount skipped { id code reason } } }`,
 } as const;
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -203,7 +203,7 @@ ${table(['variant', 'kind', 'region', 'setting', 'condition', 'accuracy', 'gain 
     ].map(([role, id]) => [role!, id!, data.checkpoints.find((c) => c.id === id)?.fingerprint.slice(0, 16) ?? '–']),
     'meta',
   );
-  const probeMeta = table(['probe set', 'examples', 'fingerprint'], data.probeSets.map((p) => [p.id, String(p.exampleCount), p.fingerprint.slice(0, 16)]), 'meta');
+  const probeMeta = table(['probe set', 'examples', 'left out', 'fingerprint'], data.probeSets.map((p) => [p.id, String(p.exampleCount), String(p.skipped.length), p.fingerprint.slice(0, 16)]), 'meta') + leftOutNote(data.probeSets);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>frankenscope report: ${escapeHtml(r.rl)} vs ${escapeHtml(r.sft)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>${STYLE}</style></head>
@@ -213,4 +213,20 @@ ${meta}${probeMeta}
 ${sections.join('\n')}
 </body></html>
 `;
+}
+
+/** How many examples of each listed shown by id before the rest are only counted. */
+const LEFT_OUT_SHOWN = 10;
+
+/**
+ * Names the examples a probe set was registered without (skipInvalidExamples),
+ * so a reader knows every number below is over the rest.
+ */
+function leftOutNote(sets: ReportData['probeSets']): string {
+  const notes = sets.filter((p) => p.skipped.length > 0).map((p) => {
+    const shown = p.skipped.slice(0, LEFT_OUT_SHOWN).map((x) => `<li><code>${escapeHtml(x.id)}</code> (${escapeHtml(x.code)}): ${escapeHtml(x.reason)}</li>`);
+    const more = p.skipped.length > LEFT_OUT_SHOWN ? `<li>and ${p.skipped.length - LEFT_OUT_SHOWN} more</li>` : '';
+    return `<p class="left-out">Probe set <code>${escapeHtml(p.id)}</code> was registered without ${p.skipped.length} example${p.skipped.length === 1 ? '' : 's'} whose image could not be used; every number below is over the other ${p.exampleCount}.</p><ul class="left-out">${shown.join('')}${more}</ul>`;
+  });
+  return notes.join('\n');
 }

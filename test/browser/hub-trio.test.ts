@@ -44,9 +44,16 @@ beforeAll(async () => {
       lines.push(JSON.stringify({ id: `p${i}`, split: 'perception', task: 'counting', prompt: '<image>How many squares?', image: `img/q${i}.png`, answer: String(2 + i) }));
     }
     await writeFile(join(probes, 'probes.jsonl'), lines.join('\n') + '\n');
+    // the same questions plus one whose image does not decode, registered without it
+    const partial = join(models, 'probes', 'partial');
+    await mkdir(join(partial, 'img'), { recursive: true });
+    for (let i = 0; i < 2; i++) await writeSquaresPng(join(partial, 'img', `q${i}.png`), 2 + i, i, 56 + 28 * i);
+    await writeFile(join(partial, 'img', 'broken.png'), 'no image in here');
+    await writeFile(join(partial, 'probes.jsonl'), [...lines, JSON.stringify({ id: 'p9', split: 'perception', task: 'counting', prompt: '<image>How many squares?', image: 'img/broken.png', answer: '1' })].join('\n') + '\n');
     server = await startServer({ ...loadConfig({}), port: 0, warehousePath: join(dir, 'warehouse.duckdb'), modelRoots: [models], demoDir: join(dir, 'none'), demoProbesDir: join(dir, 'none') });
     for (const role of ['base', 'sft', 'rl']) await api(`mutation { registerCheckpoint(path: "hub/${role}", name: "hub/${role}") { id } }`);
     await api('mutation { registerProbeSet(path: "probes/questions", name: "hub/questions") { id } }');
+    await api('mutation { registerProbeSet(path: "probes/partial", name: "hub/partial", skipInvalidExamples: true) { id } }');
     browser = await chromium.launch({ executablePath, args: ['--no-sandbox'], headless: true });
   } catch (err) {
     setupError = err as Error;
@@ -86,6 +93,10 @@ describe('dashboard on a hub-layout Qwen2.5-VL trio', () => {
       expect(new Set(fromApi.map((r: { index: number }) => r.index))).toEqual(new Set([1, 2, 3]));
       const shownAblation = (await tableRows(page, 'localization-ablation-accuracy')).map((r) => ({ index: num(r.index), task: r.task, value: num(r.value) }));
       expect(shownAblation).toEqual(fromApi);
+      // the picker says which set was registered without some examples, and how many
+      const probeLabels = await page.$$eval('select[name="probes"] option', (options) => options.map((o) => o.textContent));
+      expect(probeLabels).toContain('hub/questions (jsonl, 4 examples)');
+      expect(probeLabels).toContain('hub/partial (jsonl, 4 examples, 1 left out)');
       expect(problems).toEqual([]);
     } finally {
       await context.close();

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { GroupRow, ReportData, TransferRow, UpdateStats } from '../../src/report/collect.js';
-import { escapeHtml, formatValue, layerChartSpec, renderSvg, summarise } from '../../src/report/index.js';
+import { escapeHtml, formatValue, layerChartSpec, renderReport, renderSvg, summarise } from '../../src/report/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -114,5 +114,29 @@ describe('summarise', () => {
     expect(tied).toContain("Transfer: a_splice, b_splice recover the most of RL's reasoning gain (75.0% of it;");
     const none = summarise(data({ a_splice: 0.5, b_splice: 0.1, c_splice: 0.1 }, 0.4, 0.4)).join('\n');
     expect(none).toContain('Transfer: RL does not gain over IN on reasoning (IN 40.0%, RL 40.0%), so no splice can recover a gain; the best splice (a_splice) scores 50.0%.');
+  });
+});
+
+describe('probe sets registered without some examples', () => {
+  const skipped = Array.from({ length: 12 }, (_, i) => ({ id: `recognition_${String(i).padStart(6, '0')}`, code: 'BAD_IMAGE', reason: `'target_image' = 'img/${i}.jpg' <truncated>` }));
+  const withSets = (): ReportData => ({
+    ...data({}, 0.2, 0.6),
+    probeSets: [
+      { id: 'pairs-partial', format: 'reference', fingerprint: 'f'.repeat(64), exampleCount: 388, skipped },
+      { id: 'questions-whole', format: 'jsonl', fingerprint: 'e'.repeat(64), exampleCount: 40, skipped: [] },
+    ],
+  });
+
+  test('the header counts what each set left out and names the first ones with their reasons, escaped', async () => {
+    const html = await renderReport(withSets(), new Date('2026-12-05T00:00:00Z'), 'test');
+    expect(html).toContain('Probe set <code>pairs-partial</code> was registered without 12 examples whose image could not be used; every number below is over the other 388.');
+    for (const x of skipped.slice(0, 10)) expect(html).toContain(`<code>${x.id}</code>`);
+    expect(html).not.toContain(`<code>${skipped[10]!.id}</code>`);
+    expect(html).toContain('and 2 more');
+    expect(html).toContain('&lt;truncated&gt;');
+    expect(html).not.toContain('<truncated>');
+    // the complete set gets a count of zero and no note
+    expect(html).not.toContain('Probe set <code>questions-whole</code>');
+    expect(html).toMatch(/<td>questions-whole<\/td><td class="num">40<\/td><td class="num">0<\/td>/);
   });
 });

@@ -81,7 +81,7 @@ function start(root: HTMLElement, catalog: CatalogQuery): void {
     const checkpointChoices = catalog.checkpoints.map((c) => ({ value: c.id, label: `${c.id} (${c.numLayers} layers)` }));
     const probeChoices = [
       ...(probeSet ? [] : [{ value: '', label: view === 'characterization' ? '(not used here)' : '(choose)' }]),
-      ...catalog.probeSets.map((p) => ({ value: p.id, label: `${p.id} (${p.format}, ${p.exampleCount} examples)` })),
+      ...catalog.probeSets.map((p) => ({ value: p.id, label: `${p.id} (${p.format}, ${p.exampleCount} examples${p.skippedCount ? `, ${p.skippedCount} left out` : ''})` })),
     ];
     const share = h('button', { type: 'button', class: 'secondary', 'data-action': 'share', title: 'copy a link that restores this view' }, 'Copy link');
     share.addEventListener('click', () => {

@@ -107,7 +107,7 @@ export type VariantRecipeInput = {
 export type CatalogQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type CatalogQuery = { checkpoints: Array<{ id: string, name: string, architecture: string, dtype: string, numLayers: number, numVisionLayers: number, parameterCount: number }>, probeSets: Array<{ id: string, name: string, format: string, exampleCount: number, tasks: Array<string>, splits: Array<string> }> };
+export type CatalogQuery = { checkpoints: Array<{ id: string, name: string, architecture: string, dtype: string, numLayers: number, numVisionLayers: number, parameterCount: number }>, probeSets: Array<{ id: string, name: string, format: string, exampleCount: number, skippedCount: number, tasks: Array<string>, splits: Array<string> }> };
 
 export type LayerStatsFragment = { froNorm: number, froNormSum: number | null, relativeNorm: number, spectralNorm: number, nuclearNorm: number, stableRank: number, effectiveRank: number, conditionNumber: number, logVolume: number };
 
@@ -329,6 +329,7 @@ export const CatalogDocument = new TypedDocumentString(`
     name
     format
     exampleCount
+    skippedCount
     tasks
     splits
   }
