@@ -64,7 +64,8 @@ export class ParquetCopier {
       const temp = tempFileFor(file);
       this.#inFlight = temp;
       try {
-        await this.#connection.run(`COPY ${OUTBOX} TO ${quoteLiteral(temp)} (FORMAT parquet)`);
+        // no dictionary encoding: DuckDB 1.5's dictionary collapses -0.0 and 0.0 of a float column (duckdb/duckdb#25781)
+        await this.#connection.run(`COPY ${OUTBOX} TO ${quoteLiteral(temp)} (FORMAT parquet, DICTIONARY_SIZE_LIMIT 0)`);
         if (this.#closed) throw new Error('lake writer closed');
         renameSync(temp, file);
       } finally {

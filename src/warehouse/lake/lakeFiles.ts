@@ -19,8 +19,8 @@ export async function writeRunFiles(copier: ParquetCopier, source: DbConnection,
   let files = 0;
   for (const table of [...RUN_RESULT_TABLES, RUNS_TABLE]) {
     const key = table === RUNS_TABLE ? 'id' : 'run_id';
-    // sorted, so a file's row groups carry tight min/max statistics and equal runs give equal files
-    const query = `SELECT * FROM ${quoteIdentifier(table)} WHERE ${quoteIdentifier(key)} = ? ORDER BY ALL`;
+    // unsorted: DuckDB 1.5's ORDER BY turns -0.0 into 0.0 (duckdb/duckdb#25417)
+    const query = `SELECT * FROM ${quoteIdentifier(table)} WHERE ${quoteIdentifier(key)} = ?`;
     if ((await copier.write(source, table, query, [run.id], runFile(root, table, run.kind, run.id))) > 0) files++;
   }
   return files;
@@ -34,7 +34,7 @@ export async function writeRunFiles(copier: ParquetCopier, source: DbConnection,
 export async function writeReferenceFiles(copier: ParquetCopier, source: DbConnection, root: string): Promise<number> {
   let files = 0;
   for (const table of REFERENCE_TABLES) {
-    const query = `SELECT * FROM ${quoteIdentifier(table)} ORDER BY ALL`;
+    const query = `SELECT * FROM ${quoteIdentifier(table)}`;
     if ((await copier.write(source, table, query, undefined, referenceFile(root, table))) > 0) files++;
   }
   return files;
