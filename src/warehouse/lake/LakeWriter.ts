@@ -3,8 +3,7 @@ import type { DbConnection } from '../duckdbBinding.js';
 import { inTransaction } from '../inTransaction.js';
 import { errorMessage } from '../WarehouseError.js';
 import { writeReferenceFiles, writeRunFiles, type LakeRun } from './lakeFiles.js';
-import { RUNS_TABLE } from './lakeTables.js';
-import { runFile } from './lakePaths.js';
+import { runRowFile } from './lakePaths.js';
 import { ParquetCopier } from './ParquetCopier.js';
 
 /** Where the lake goes and where its failures are reported. */
@@ -72,7 +71,7 @@ export class LakeWriter {
       const runs = await this.#read((connection) => connection.all(`SELECT id, kind FROM runs WHERE status = 'DONE' ORDER BY finished_at, id`));
       for (const row of runs) {
         const run: LakeRun = { id: String(row.id), kind: String(row.kind) };
-        if (!existsSync(runFile(this.#root, RUNS_TABLE, run.kind, run.id))) this.#enqueue(`run ${run.id}`, () => this.#writeRun(run.id));
+        if (!existsSync(runRowFile(this.#root, run.id))) this.#enqueue(`run ${run.id}`, () => this.#writeRun(run.id));
       }
     });
     this.referencesChanged();
@@ -121,7 +120,7 @@ export class LakeWriter {
       if (rows.length === 0) return;
       const run: LakeRun = { id: runId, kind: String(rows[0]!.kind) };
       // a DONE run's rows never change: once its runs file is there, it is complete
-      if (existsSync(runFile(this.#root, RUNS_TABLE, run.kind, run.id))) return;
+      if (existsSync(runRowFile(this.#root, run.id))) return;
       await writeRunFiles(await this.#copy(), connection, this.#root, run);
     });
   }

@@ -1,7 +1,7 @@
 import type { DbConnection } from '../duckdbBinding.js';
 import { quoteIdentifier } from '../quoteIdentifier.js';
 import { REFERENCE_TABLES, RUN_RESULT_TABLES, RUNS_TABLE } from './lakeTables.js';
-import { referenceFile, runFile } from './lakePaths.js';
+import { referenceFile, runFile, runRowFile } from './lakePaths.js';
 import type { ParquetCopier } from './ParquetCopier.js';
 
 /** A run as the lake files it: its id and its kind (the partition). */
@@ -21,7 +21,8 @@ export async function writeRunFiles(copier: ParquetCopier, source: DbConnection,
     const key = table === RUNS_TABLE ? 'id' : 'run_id';
     // unsorted: DuckDB 1.5's ORDER BY turns -0.0 into 0.0 (duckdb/duckdb#25417)
     const query = `SELECT * FROM ${quoteIdentifier(table)} WHERE ${quoteIdentifier(key)} = ?`;
-    if ((await copier.write(source, table, query, [run.id], runFile(root, table, run.kind, run.id))) > 0) files++;
+    const file = table === RUNS_TABLE ? runRowFile(root, run.id) : runFile(root, table, run.kind, run.id);
+    if ((await copier.write(source, table, query, [run.id], file)) > 0) files++;
   }
   return files;
 }

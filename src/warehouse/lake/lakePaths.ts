@@ -17,6 +17,14 @@ export function runFile(root: string, table: string, kind: string, runId: string
   return join(root, table, kindPartition(kind), runFileName(runId));
 }
 
+/**
+ * `<root>/runs/<run id>.parquet`: not partitioned, since the row carries
+ * `kind` itself and Spark refuses a partition column that is also a data column.
+ */
+export function runRowFile(root: string, runId: string): string {
+  return join(root, 'runs', runFileName(runId));
+}
+
 /** `<root>/<table>/<table>.parquet` */
 export function referenceFile(root: string, table: string): string {
   return join(root, table, `${table}.parquet`);

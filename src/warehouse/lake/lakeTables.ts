@@ -11,7 +11,7 @@
  */
 export const RUN_RESULT_TABLES = ['tensor_stats', 'layer_stats', 'group_stats', 'layer_effects', 'example_results'] as const;
 
-/** The run's own row, in the same layout; written after its results, so a run in `runs/` has all its files. */
+/** The run's own row, `runs/<run id>.parquet`; written after its results, so a run in `runs/` has all its files. */
 export const RUNS_TABLE = 'runs';
 
 /**
