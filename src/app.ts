@@ -92,6 +92,8 @@ export async function createApp(config: AppConfig, options: { registerDemo?: boo
       try {
         await Promise.allSettled([worker?.then((w) => w.release()), modelWorker?.then((w) => w.release())]);
       } finally {
+        // the lake's queued writes end first: a CLI command closes right after its run is queued, and closeSync would abandon it
+        await warehouse.lakeSettled();
         warehouse.closeSync();
       }
     },

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadProbeSet } from '../../src/engine/probes/index.js';
@@ -49,6 +50,9 @@ async function fillWarehouse(w: Warehouse, dir: string): Promise<{ characterizat
   await w.completeAnalysisRun(run.id, analysisRows);
   return { characterization: characterization.id, analysis: run.id };
 }
+
+/** The DuckDB one-liners docs/warehouse.md gives analysts. */
+const DOC_QUERIES = [...readFileSync(new URL('../../docs/warehouse.md', import.meta.url), 'utf8').matchAll(/^duckdb -c "(.*)"$/gm)].map((m) => m[1]!);
 
 const filesUnder = (root: string): string[] => (existsSync(root) ? readdirSync(root, { recursive: true, encoding: 'utf8' }) : []);
 
@@ -104,6 +108,19 @@ describe('the Parquet lake', () => {
             `SELECT c.id FROM '${lake}/runs/**/*.parquet' r, json_each(r.inputs) i JOIN '${lake}/checkpoints/**/*.parquet' c ON c.id = (i.value->>'$.id') WHERE r.id = '${runs.analysis}'`,
           );
           expect(joined).toEqual([['demo/base']]);
+        });
+      }, { lake: { root: lake } });
+    }));
+
+  it("answers the DuckDB one-liners of docs/warehouse.md", () =>
+    withTempDir(async (dir) => {
+      const lake = join(dir, 'lake');
+      expect(DOC_QUERIES.length).toBeGreaterThanOrEqual(3);
+      await withFileWarehouse(join(dir, 'w.duckdb'), async (w) => {
+        await fillWarehouse(w, dir);
+        await w.lakeSettled();
+        await withLakeReader(async (reader) => {
+          for (const query of DOC_QUERIES) expect((await reader.rows(query.replaceAll("'data/lake/", `'${lake}/`))).length, query).toBeGreaterThan(0);
         });
       }, { lake: { root: lake } });
     }));
@@ -178,6 +195,19 @@ describe('the Parquet lake', () => {
         expect(await reader.rows(`SELECT count(DISTINCT run_id) FROM '${lake}/tensor_stats/**/*.parquet'`)).toEqual([[3n]]);
       });
       expect(filesUnder(lake).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    }));
+
+  it('removes the temp files of a writer that was killed, and leaves those of one still running', () =>
+    withTempDir(async (dir) => {
+      const lake = join(dir, 'lake');
+      const folder = join(lake, 'tensor_stats', 'kind=characterization');
+      mkdirSync(folder, { recursive: true });
+      const exited = spawnSync(process.execPath, ['-e', '0']);
+      const killed = join(folder, `.r1.parquet.${exited.pid}-0badcafe.tmp`);
+      const running = join(folder, `.r2.parquet.${process.ppid}-0badcafe.tmp`);
+      for (const file of [killed, running]) writeFileSync(file, 'half a file');
+      await withFileWarehouse(join(dir, 'w.duckdb'), (w) => w.lakeSettled(), { lake: { root: lake } });
+      expect([existsSync(killed), existsSync(running)]).toEqual([false, true]);
     }));
 
   it('files every warehouse table as a run table, a reference table or named bookkeeping', () =>

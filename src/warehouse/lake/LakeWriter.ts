@@ -5,6 +5,7 @@ import { errorMessage } from '../WarehouseError.js';
 import { writeReferenceFiles, writeRunFiles, type LakeRun } from './lakeFiles.js';
 import { runRowFile } from './lakePaths.js';
 import { ParquetCopier } from './ParquetCopier.js';
+import { removeStaleTempFiles } from './staleTempFiles.js';
 
 /** Where the lake goes and where its failures are reported. */
 export interface LakeOptions {
@@ -68,6 +69,7 @@ export class LakeWriter {
   /** Queues the DONE runs the lake lacks (finished before the lake existed, or whose write failed or was cut short). */
   backfill(): void {
     this.#enqueue('backfill', async () => {
+      removeStaleTempFiles(this.#root);
       const runs = await this.#read((connection) => connection.all(`SELECT id, kind FROM runs WHERE status = 'DONE' ORDER BY finished_at, id`));
       for (const row of runs) {
         const run: LakeRun = { id: String(row.id), kind: String(row.kind) };
