@@ -46,7 +46,7 @@ async function fillWarehouse(w: Warehouse, dir: string): Promise<{ characterizat
   ]);
   await w.upsertProbeSet({ ...(await loadProbeSet(writeJsonlSet(join(dir, 'probes')))), id: 'demo/probes' });
   const characterization = await storedRun(w, { topK: 2 }, makeResult(3));
-  const run = await w.createRun({ kind: 'localize_vision', params: { layers: 'all' }, cacheKey: 'k-analysis', engineVersion: 'test', inputs: [{ role: 'model', id: 'demo/base' }] });
+  const run = await w.createRun({ kind: 'localization.visual_token_swap', params: { layers: 'all' }, cacheKey: 'k-analysis', engineVersion: 'test', inputs: [{ role: 'model', id: 'demo/base' }] });
   await w.completeAnalysisRun(run.id, analysisRows);
   return { characterization: characterization.id, analysis: run.id };
 }
@@ -90,18 +90,20 @@ describe('the Parquet lake', () => {
       await withFileWarehouse(join(dir, 'w.duckdb'), async (w) => {
         const runs = await fillWarehouse(w, dir);
         await w.lakeSettled();
-        expect(existsSync(join(lake, 'layer_effects', 'kind=localize_vision', `${runs.analysis}.parquet`))).toBe(true);
+        expect(existsSync(join(lake, 'layer_effects', 'kind=localization.visual_token_swap', `${runs.analysis}.parquet`))).toBe(true);
         expect(existsSync(join(lake, 'tensor_stats', 'kind=characterization', `${runs.characterization}.parquet`))).toBe(true);
         await withLakeReader(async (reader) => {
           const plain = await reader.rows(`SELECT DISTINCT run_id, kind FROM '${lake}/layer_effects/**/*.parquet'`);
           const hive = await reader.rows(`SELECT DISTINCT run_id, kind FROM read_parquet('${lake}/layer_effects/**/*.parquet', hive_partitioning = true)`);
-          expect(plain).toEqual([[runs.analysis, 'localize_vision']]);
+          expect(plain).toEqual([[runs.analysis, 'localization.visual_token_swap']]);
           expect(hive).toEqual(plain);
+          const withPartition = await reader.rows(columnTypes(`SELECT * FROM '${lake}/layer_effects/**/*.parquet'`));
+          expect(withPartition).toEqual([...(await w.readOnlySql(columnTypes('SELECT * FROM layer_effects'))).rows, ['kind', 'VARCHAR']]);
           // runs carries its kind as a column: not partitioned (Spark refuses a partition column that is also in the files)
           expect(readdirSync(join(lake, 'runs')).sort()).toEqual([`${runs.analysis}.parquet`, `${runs.characterization}.parquet`].sort());
           expect(await reader.rows(`SELECT kind, count(*) FROM '${lake}/runs/**/*.parquet' GROUP BY ALL ORDER BY ALL`)).toEqual([
             ['characterization', 1n],
-            ['localize_vision', 1n],
+            ['localization.visual_token_swap', 1n],
           ]);
           // an analyst joins results to checkpoints without the warehouse
           const joined = await reader.rows(
