@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { columnTypes, lakeTable, rowTexts, withLakeReader } from '../helpers/lak
 let dir: string;
 let lake: string;
 let server: RunningServer;
+let serving = false;
 
 interface SqlAnswer {
   columns: { name: string; type: string }[];
@@ -39,23 +40,29 @@ beforeAll(async () => {
   // the demo layout (base/sft/rl) is registered at start as demo/*
   const config = { ...loadConfig({ FRANKENSCOPE_LAKE: lake }), port: 0, warehousePath: join(dir, 'w.duckdb'), modelRoots: [join(dir, 'models')], demoDir: join(dir, 'models', 'trio'), demoProbesDir: join(dir, 'none') };
   server = await startServer(config);
+  serving = true;
 }, 120_000);
 
 afterAll(async () => {
-  await server?.close();
+  if (serving) await server.close();
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Runs a characterization of the demo trio to DONE; resolves to its run id. */
+async function characterize(topK: number): Promise<string> {
+  const response = await fetch(server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: `{ characterization(base: "demo/base", sft: "demo/sft", rl: "demo/rl", options: { topK: ${topK} }, waitSeconds: 120) { status run { id } } }` }),
+  });
+  const answer = (await response.json()) as { data: { characterization: { status: string; run: { id: string } } } };
+  expect(answer.data.characterization.status).toBe('DONE');
+  return answer.data.characterization.run.id;
+}
+
 describe('the Parquet lake of a running server', () => {
   test("a second DuckDB reads a finished run from the lake while the server holds the warehouse, with the sql field's rows and types", async () => {
-    const response = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ characterization(base: "demo/base", sft: "demo/sft", rl: "demo/rl", options: { topK: 3 }, waitSeconds: 120) { status run { id } } }' }),
-    });
-    const answer = (await response.json()) as { data: { characterization: { status: string; run: { id: string } } } };
-    expect(answer.data.characterization.status).toBe('DONE');
-    const runId = answer.data.characterization.run.id;
+    const runId = await characterize(3);
     await server.app.services.warehouse.lakeSettled();
 
     await withLakeReader(async (reader) => {
@@ -80,6 +87,15 @@ describe('the Parquet lake of a running server', () => {
       const [[layerRows]] = (await sql(`SELECT count(*) FROM layer_stats WHERE run_id = '${runId}'`)).rows as [[number]];
       expect(perLayer).toEqual([['characterization', BigInt(layerRows)]]);
     });
+  }, 180_000);
+
+  test('stopping the server waits for the lake writes it queued', async () => {
+    const runId = await characterize(5);
+    serving = false;
+    await server.close();
+    expect(existsSync(join(lake, 'runs', `${runId}.parquet`))).toBe(true);
+    expect(existsSync(join(lake, 'layer_stats', 'kind=characterization', `${runId}.parquet`))).toBe(true);
+    expect(readdirSync(lake, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   }, 180_000);
 });
 
