@@ -45,11 +45,6 @@ export class LakeWriter {
     this.#read = read;
   }
 
-  /** The lake folder. */
-  get root(): string {
-    return this.#root;
-  }
-
   /** Queues a run that just became DONE (and a refresh of the reference tables it joins). */
   runDone(runId: string): void {
     this.#enqueue(`run ${runId}`, () => this.#writeRun(runId));
