@@ -92,9 +92,16 @@ export class LakeWriter {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#pending > 0) this.#log(`[frankenscope] lake: stopped with ${this.#pending} write(s) unfinished in ${this.#root}; they are written at the next server start`);
-    if (this.#copierReady) this.#copierReady.closeSync();
-    // one still opening is closed as soon as it is open
-    else void this.#copier?.then((copier) => copier.closeSync(), () => undefined);
+    // one still opening is closed as soon as it is open; a failure to close must not keep the warehouse open
+    const release = (copier: ParquetCopier) => {
+      try {
+        copier.closeSync();
+      } catch (error) {
+        this.#log(`[frankenscope] lake: closing the Parquet writer failed: ${errorMessage(error)}`);
+      }
+    };
+    if (this.#copierReady) release(this.#copierReady);
+    else void this.#copier?.then(release, () => undefined);
   }
 
   #enqueue(what: string, task: () => Promise<unknown>): void {
