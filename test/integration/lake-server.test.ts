@@ -100,8 +100,9 @@ describe('the Parquet lake of a running server', () => {
 });
 
 describe('where the lake goes (FRANKENSCOPE_LAKE)', () => {
-  test('beside the warehouse by default, where FRANKENSCOPE_LAKE says, nowhere when off or for an in-memory warehouse', () => {
-    expect(lakeRoot(loadConfig({ FRANKENSCOPE_WAREHOUSE: '/srv/fs/w.duckdb' }))).toBe('/srv/fs/lake');
+  test('beside the warehouse by default (one per warehouse file), where FRANKENSCOPE_LAKE says, nowhere when off or for an in-memory warehouse', () => {
+    expect(lakeRoot(loadConfig({ FRANKENSCOPE_WAREHOUSE: '/srv/fs/warehouse.duckdb' }))).toBe('/srv/fs/lake');
+    expect(lakeRoot(loadConfig({ FRANKENSCOPE_WAREHOUSE: '/srv/fs/w.duckdb' }))).toBe('/srv/fs/w.lake');
     expect(lakeRoot(loadConfig({ FRANKENSCOPE_WAREHOUSE: '/srv/fs/w.duckdb', FRANKENSCOPE_LAKE: '/data/lake2' }))).toBe('/data/lake2');
     expect(lakeRoot(loadConfig({ FRANKENSCOPE_LAKE: 'off' }))).toBeNull();
     expect(lakeRoot(loadConfig({ FRANKENSCOPE_WAREHOUSE: ':memory:' }))).toBeNull();
