@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadProbeSet } from '../../src/engine/probes/index.js';
+import { runFile, runRowFile } from '../../src/warehouse/lake/lakePaths.js';
 import { REFERENCE_TABLES, RUN_RESULT_TABLES, RUNS_TABLE, UNLAKED_TABLES } from '../../src/warehouse/lake/lakeTables.js';
 import type { AnalysisRows, Warehouse } from '../../src/warehouse/index.js';
 import { columnTypes, lakeTable, rowTexts, withLakeReader } from '../helpers/lake-reader.js';
@@ -211,6 +212,12 @@ describe('the Parquet lake', () => {
       await withFileWarehouse(join(dir, 'w.duckdb'), (w) => w.lakeSettled(), { lake: { root: lake } });
       expect([existsSync(killed), existsSync(running)]).toEqual([false, true]);
     }));
+
+  it('never names a file outside its table folder, whatever a run id or kind holds', () => {
+    expect(() => runFile('/lake', 'layer_stats', 'characterization', '../../etc/x')).toThrow(/run id '..\/..\/etc\/x' cannot be a file name/);
+    expect(() => runRowFile('/lake', '')).toThrow(RangeError);
+    expect(runFile('/lake', 'layer_stats', 'a/../b', 'r1')).toBe('/lake/layer_stats/kind=a%2F..%2Fb/r1.parquet');
+  });
 
   it('files every warehouse table as a run table, a reference table or named bookkeeping', () =>
     withTempDir((dir) =>
