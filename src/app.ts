@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CharacterizationWorker } from './engine/characterize/characterization-worker.js';
-import type { AppConfig } from './config.js';
+import { lakeRoot, type AppConfig } from './config.js';
 import type { AppServices } from './resolvers/context.js';
 import { CharacterizationService } from './services/characterization-service.js';
 import { CheckpointRegistry } from './services/checkpoint-registry.js';
@@ -30,7 +30,8 @@ export const DEMO_MODELS = ['base', 'sft', 'rl', 'rl-freeze-early', 'rl-freeze-m
 export const DEMO_PROBE_SETS = { 'world/pairs': 'demo/pairs', 'world/probes': 'demo/questions' } as const;
 
 export async function createApp(config: AppConfig, options: { registerDemo?: boolean } = {}): Promise<App> {
-  const warehouse = await Warehouse.open(config.warehousePath);
+  const lake = lakeRoot(config);
+  const warehouse = await Warehouse.open(config.warehousePath, lake ? { lake: { root: lake } } : {});
   let worker: Promise<CharacterizationWorker> | undefined;
   const registry = new CheckpointRegistry(warehouse, config.modelRoots);
   let modelWorker: Promise<ModelWorker> | undefined;
@@ -91,6 +92,8 @@ export async function createApp(config: AppConfig, options: { registerDemo?: boo
       try {
         await Promise.allSettled([worker?.then((w) => w.release()), modelWorker?.then((w) => w.release())]);
       } finally {
+        // the lake's queued writes end first: a CLI command closes right after its run is queued, and closeSync would abandon it
+        await warehouse.lakeSettled();
         warehouse.closeSync();
       }
     },

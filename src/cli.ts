@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-/** The frankenscope command line: serve, characterize, sql, run, localize, attention-shift, patch, transfer, variant, report. */
+/** The frankenscope command line: serve, characterize, sql, export, run, localize, attention-shift, patch, transfer, variant, report. */
 import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
 import { characterizeCommand } from './cli/characterize.command.js';
 import { sqlCommand } from './cli/sql.command.js';
+import { exportCommand, type ExportCliOptions } from './cli/export.command.js';
 import { runCommand } from './cli/run.command.js';
 import { transferCommand, type TransferCliOptions } from './cli/transfer.command.js';
 import { reportCommand, type ReportCliOptions } from './cli/report.command.js';
@@ -106,6 +107,12 @@ program
   .option('--max-rows <n>', 'row limit (default 1000)', positiveInt)
   .option('--json', 'print JSON')
   .action(async (query: string, opts: { maxRows?: number; json?: boolean }) => sqlCommand(loadConfig(), query, opts));
+
+program
+  .command('export')
+  .description('write the whole warehouse as Parquet in the lake\'s layout (docs/warehouse.md#the-parquet-lake); refused while a server holds it')
+  .requiredOption('--parquet <dir>', 'a new or empty folder; it gets the whole export or nothing')
+  .action(async (opts: ExportCliOptions) => exportCommand(loadConfig(), opts));
 
 program
   .command('run')

@@ -3,7 +3,7 @@
  * package root so `npx frankenscope` finds the shipped demo data from any
  * working directory; values given in the environment are relative to the cwd.
  */
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MIN_TOKEN_LENGTH } from './http/bearer-token.js';
 import { parseHostHeader } from './http/host-guard.js';
@@ -60,6 +60,17 @@ export interface AppConfig {
   engineThreads: number | undefined;
   /** analysis threads run at a lower OS priority than the request thread (set when serving) */
   backgroundAnalyses?: boolean;
+  /** the Parquet lake folder (FRANKENSCOPE_LAKE); unset: beside the warehouse file (lakeRoot); null ('off'): none */
+  lakePath?: string | null;
+}
+
+/** Where the Parquet lake of `config`'s warehouse goes, or null for none (switched off, or an in-memory warehouse). */
+export function lakeRoot(config: Pick<AppConfig, 'lakePath' | 'warehousePath'>): string | null {
+  if (config.lakePath !== undefined) return config.lakePath;
+  if (config.warehousePath === ':memory:') return null;
+  // data/warehouse.duckdb (the default) has data/lake; any other file a lake of its own name, so two warehouses in one folder never mix
+  const name = basename(config.warehousePath).replace(/\.duckdb$/, '');
+  return join(dirname(config.warehousePath), name === 'warehouse' ? 'lake' : `${name}.lake`);
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -112,5 +123,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     production: env.NODE_ENV === 'production',
     engineThreads: env.FRANKENSCOPE_ENGINE_THREADS ? positiveInt(env, 'FRANKENSCOPE_ENGINE_THREADS', 1) : undefined,
+    lakePath: !env.FRANKENSCOPE_LAKE ? undefined : env.FRANKENSCOPE_LAKE === 'off' ? null : resolve(env.FRANKENSCOPE_LAKE),
   };
 }

@@ -5,6 +5,8 @@ import { openDatabase, type DbConnection, type DbInstance } from './duckdbBindin
 import { analysisDoneMessage, characterizationDoneMessage } from './doneMessage.js';
 import { FinishedResults, type FinishedPart, type FinishedEntry } from './FinishedResults.js';
 import { inTransaction } from './inTransaction.js';
+import { exportLake, type ExportSummary } from './lake/exportLake.js';
+import { LakeWriter, type LakeOptions } from './lake/LakeWriter.js';
 import { ProbeSetStore } from './ProbeSetStore.js';
 import { RunStore, type NewRun } from './RunStore.js';
 import { SqlDoor, type SqlDoorOptions } from './SqlDoor.js';
@@ -42,6 +44,8 @@ export interface WarehouseOptions {
   memoryLimit?: string;
   /** SQL door queries that may run at once (more wait, within their timeout); default from the threadpool size (SqlDoor.ts) */
   doorSlots?: number;
+  /** also write every DONE run and the reference tables as Parquet under this folder (lake/LakeWriter.ts); ignored read-only */
+  lake?: LakeOptions;
 }
 
 /**
@@ -50,7 +54,7 @@ export interface WarehouseOptions {
  * release with `closeSync`.
  */
 export class Warehouse {
-  /** every SQL statement this Warehouse sent (tests use it to prove batching) */
+  /** every SQL statement this Warehouse sent for its callers, the lake's background reads left out (tests use it to prove batching) */
   statementCount = 0;
   readonly readOnly: boolean;
   readonly #instance: DbInstance;
@@ -62,6 +66,7 @@ export class Warehouse {
   readonly #probeSets: ProbeSetStore;
   readonly #analysis: AnalysisStore;
   readonly #door: SqlDoor;
+  readonly #lake: LakeWriter | undefined;
   readonly #finished = new FinishedResults();
   /**
    * Checkpoint rows by id. This process holds the file's lock and
@@ -71,7 +76,7 @@ export class Warehouse {
   readonly #checkpointRows = new Map<string, CheckpointRow>();
   #checkpointGeneration = 0;
 
-  private constructor(instance: DbInstance, owner: DbConnection, readOnly: boolean, now: () => Date, doorSlots?: number) {
+  private constructor(instance: DbInstance, owner: DbConnection, readOnly: boolean, now: () => Date, doorSlots?: number, lake?: LakeOptions) {
     this.#instance = instance;
     this.readOnly = readOnly;
     this.#context = { owner, readOnly, now, withDedicatedConnection: (work) => this.#withDedicatedConnection(work) };
@@ -81,6 +86,7 @@ export class Warehouse {
     this.#probeSets = new ProbeSetStore(this.#context);
     this.#analysis = new AnalysisStore(this.#context);
     this.#door = new SqlDoor(this.#context, doorSlots);
+    this.#lake = lake && !readOnly ? new LakeWriter(lake, (work) => this.#withDedicatedConnection(work, false)) : undefined;
   }
 
   /**
@@ -96,10 +102,11 @@ export class Warehouse {
     let owner: DbConnection | undefined;
     try {
       owner = await instance.connect(() => counted.warehouse && counted.warehouse.statementCount++);
-      const warehouse = new Warehouse(instance, owner, readOnly, options.now ?? (() => new Date()), options.doorSlots);
+      const warehouse = new Warehouse(instance, owner, readOnly, options.now ?? (() => new Date()), options.doorSlots, options.lake);
       counted.warehouse = warehouse;
       await applyMigrations(owner, { readOnly, now: warehouse.#context.now() });
       if (!readOnly) await warehouse.#runs.recoverInterrupted();
+      warehouse.#lake?.backfill();
       return warehouse;
     } catch (error) {
       owner?.closeSync();
@@ -114,6 +121,7 @@ export class Warehouse {
    * interrupted first: closing alone would leave them running.
    */
   closeSync(): void {
+    this.#lake?.closeSync();
     for (const connection of this.#dedicated) connection.interrupt();
     for (const connection of this.#dedicated) connection.closeSync();
     this.#dedicated.clear();
@@ -121,8 +129,8 @@ export class Warehouse {
     this.#instance.closeSync();
   }
 
-  async #withDedicatedConnection<T>(work: (connection: DbConnection) => Promise<T>): Promise<T> {
-    const connection = await this.#instance.connect(() => this.statementCount++);
+  async #withDedicatedConnection<T>(work: (connection: DbConnection) => Promise<T>, counted = true): Promise<T> {
+    const connection = await this.#instance.connect(() => counted && this.statementCount++);
     this.#dedicated.add(connection);
     try {
       return await work(connection);
@@ -140,6 +148,7 @@ export class Warehouse {
     this.#checkpointRows.delete(c.id);
     try {
       await this.#checkpoints.upsert(c);
+      this.#lake?.referencesChanged();
     } finally {
       this.#checkpointGeneration++;
       this.#checkpointRows.delete(c.id);
@@ -163,12 +172,14 @@ export class Warehouse {
   /** Registers a checkpoint: its row and its fingerprint's tensor list, in one transaction (a failure stores neither). */
   async registerCheckpoint(c: CheckpointRow, tensors: readonly TensorRow[]): Promise<void> {
     this.assertWritable('registerCheckpoint');
-    return this.#checkpoints.register(c, tensors);
+    await this.#checkpoints.register(c, tensors);
+    this.#lake?.referencesChanged();
   }
   /** Replaces the tensor list stored for a checkpoint fingerprint (one transaction). */
   async upsertTensors(fingerprint: string, tensors: readonly TensorRow[]): Promise<void> {
     this.assertWritable('upsertTensors');
-    return this.#checkpoints.upsertTensors(fingerprint, tensors);
+    await this.#checkpoints.upsertTensors(fingerprint, tensors);
+    this.#lake?.referencesChanged();
   }
   tensors(fingerprint: string): Promise<TensorRow[]> {
     return this.#checkpoints.tensors(fingerprint);
@@ -251,6 +262,8 @@ export class Warehouse {
       await this.#runs.failIfActive(id, message);
       throw new WarehouseError('WRITE_FAILED', `run '${id}' could not be stored and is now FAILED: ${message}`, { cause: error });
     }
+    // committed: the lake copy follows in the background and cannot fail the run
+    this.#lake?.runDone(id);
   }
 
   // characterization reads
@@ -305,6 +318,7 @@ export class Warehouse {
     this.assertWritable('upsertProbeSet');
     try {
       await this.#probeSets.upsert(set);
+      this.#lake?.referencesChanged();
     } catch (error) {
       if (error instanceof RangeError || error instanceof TypeError) throw error;
       throw new WarehouseError('WRITE_FAILED', `probe set '${set.id}' could not be stored; nothing of it was kept: ${errorMessage(error)}`, {
@@ -326,6 +340,22 @@ export class Warehouse {
   /** A page of a probe set's examples by example_id, optionally one split/task; [] for an unknown id. */
   examples(probeSetId: string, query: ExamplesQuery = {}): Promise<ExampleRow[]> {
     return this.#probeSets.examples(probeSetId, query);
+  }
+
+  // Parquet lake
+
+  /** Resolves once the lake has written everything queued so far (at once when there is no lake). */
+  async lakeSettled(): Promise<void> {
+    await this.#lake?.settled();
+  }
+
+  /**
+   * Writes the whole warehouse as Parquet under `dir` (new or empty) in the
+   * lake's layout, atomically as a whole; works read-only.
+   * @throws LakeError EXPORT_TARGET_NOT_EMPTY | EXPORT_FAILED
+   */
+  exportParquet(dir: string, progress: (line: string) => void = () => undefined): Promise<ExportSummary> {
+    return exportLake((work) => this.#withDedicatedConnection(work), dir, progress);
   }
 
   // SQL door

@@ -64,6 +64,12 @@ export interface DbConnection {
   statementTypes(sql: string): Promise<string[]>;
   /** runs a query, streaming chunks until maxRows + 1 rows are seen; values JSON-safe */
   streamRows(sql: string, maxRows: number): Promise<StreamedRows>;
+  /**
+   * streams the rows of `sql` into `table` of `target` (another database may hold it), chunk by chunk with
+   * their types unchanged; the table's columns must be the query's, in order. Resolves to the rows copied.
+   * Only this connection's calls are kept in order: `target` must be one nobody else uses meanwhile.
+   */
+  copyRowsInto(sql: string, params: SqlParams | undefined, target: DbConnection, table: string): Promise<number>;
   /** asks DuckDB to stop the query running on this connection */
   interrupt(): void;
   closeSync(): void;
@@ -124,6 +130,30 @@ export async function openDatabase(
   };
 }
 
+/**
+ * An in-memory database that may write files: the Parquet lake's writer. It
+ * runs only statements the lake builds from its own table names and paths,
+ * never an analyst's SQL, so file access is on here and nowhere else;
+ * extension loading stays off and the configuration locked.
+ */
+export async function openFileWriter(): Promise<DbInstance> {
+  const instance = await DuckDBInstance.create(':memory:', {
+    memory_limit: '1GB',
+    threads: '1',
+    autoload_known_extensions: 'false',
+    autoinstall_known_extensions: 'false',
+    allow_community_extensions: 'false',
+    lock_configuration: 'true',
+  });
+  return {
+    connect: async (onStatement) => wrapConnection(await instance.connect(), onStatement),
+    closeSync: () => instance.closeSync(),
+  };
+}
+
+/** The DuckDB connection behind each wrapper, for copies between databases. */
+const rawConnections = new WeakMap<DbConnection, DuckDBConnection>();
+
 function wrapConnection(connection: DuckDBConnection, onStatement: () => void): DbConnection {
   let tail: Promise<unknown> = Promise.resolve();
   // DuckDB runs one statement per connection at a time; chaining keeps
@@ -133,7 +163,7 @@ function wrapConnection(connection: DuckDBConnection, onStatement: () => void): 
     tail = next.catch(() => undefined);
     return next;
   };
-  return {
+  const wrapped: DbConnection = {
     run: (sql, params) =>
       serial(async () => {
         onStatement();
@@ -174,9 +204,31 @@ function wrapConnection(connection: DuckDBConnection, onStatement: () => void): 
         }
         return { columns, rows, truncated: false };
       }),
+    copyRowsInto: (sql, params, target, table) =>
+      serial(async () => {
+        onStatement();
+        const into = rawConnections.get(target);
+        if (!into) throw new TypeError("copyRowsInto: 'target' is not a connection of this binding");
+        const result = await connection.stream(sql, toDuckParams(params));
+        const appender = await into.createAppender(table);
+        let rows = 0;
+        try {
+          for (;;) {
+            const chunk = await result.fetchChunk();
+            if (!chunk || chunk.rowCount === 0) break;
+            appender.appendDataChunk(chunk);
+            rows += chunk.rowCount;
+          }
+        } finally {
+          appender.closeSync();
+        }
+        return rows;
+      }),
     interrupt: () => connection.interrupt(),
     closeSync: () => connection.closeSync(),
   };
+  rawConnections.set(wrapped, connection);
+  return wrapped;
 }
 
 function toDuckParams(params: SqlParams | undefined): DuckDBValue[] | Record<string, DuckDBValue> | undefined {
