@@ -254,7 +254,9 @@ describe('work units: executors', () => {
   }, 180_000);
 
   test('progress inside a unit reaches the executor with the unit message, from 0 to 1', async () => {
-    const { spec } = await started<AnalysisResult>(() => t.app.services.analyses.localization('tiny/rl', 'questions', 'ZERO_ABLATION', { batchSize: 4, maxNewTokens: 3, layers: [1, 2] }));
+    const { handle, spec } = await started<AnalysisResult>(() => t.app.services.analyses.localization('tiny/rl', 'questions', 'ZERO_ABLATION', { batchSize: 4, maxNewTokens: 3, layers: [1, 2] }));
+    // settled first: tearing the app down while its worker computes would kill the process
+    await handle.settled;
     const plan = await spec.plan!();
     const progress: { unit: number; fraction: number; message?: string }[] = [];
     const done: number[] = [];
@@ -274,4 +276,18 @@ describe('work units: executors', () => {
       expect(mine.some((p) => /layer 2 ablated/.test(p.message ?? ''))).toBe(true);
     }
   }, 180_000);
+
+  test('a characterization unit reports each tensor with its place in the whole plan', async () => {
+    const rows = await t.app.services.warehouse.getCheckpoints(['planted/base', 'planted/sft', 'planted/rl']);
+    const plan = await planCharacterization({ trio: { base: rows[0]!, sft: rows[1]!, rl: rows[2]! }, topK: 2, weightFilter: 'mlp' }, 4);
+    const total = plan.units.reduce((n, u) => n + (u.input as { tensors: string[] }).tensors.length, 0);
+    const messages: string[] = [];
+    await new InProcessExecutor(async () => worker).run('progress-check', plan.units.slice(1, 2), {
+      signal: new AbortController().signal,
+      onUnitProgress: (_unit, _fraction, message) => messages.push(message ?? ''),
+      onUnitDone: async () => {},
+    });
+    const tensors = (plan.units[1]!.input as { tensors: string[] }).tensors;
+    expect(messages).toEqual(tensors.map((name, i) => `${4 + i + 1}/${total} ${name}`));
+  }, 60_000);
 });

@@ -32,6 +32,8 @@ export interface CharacterizeUnitInput {
   dirs: Record<Role, string>;
   /** the unit's tensors, in plan order */
   tensors: string[];
+  /** where they sit in the plan, for progress messages: the first one's 0-based position, and the plan's tensor count */
+  position: { first: number; of: number };
   topK: number;
   placement: TensorPlacementContext;
 }
@@ -66,7 +68,7 @@ export async function characterizeUnit(input: CharacterizeUnitInput, context: Jo
     for (const [i, name] of input.tensors.entries()) {
       await context.checkCancelled();
       out.push(await characterizeTensor({ base, sft, rl }, spectra, name, input.topK, input.placement));
-      context.progress({ done: i + 1, total: input.tensors.length, message: name });
+      context.progress({ done: i + 1, total: input.tensors.length, message: `${input.position.first + i + 1}/${input.position.of} ${name}` });
     }
     return out;
   } finally {
@@ -101,7 +103,7 @@ export async function planCharacterization(request: CharacterizationRequest, ten
       index: units.length,
       module: import.meta.url,
       exportName: 'characterizeUnit',
-      input: { dirs, tensors, topK, placement: { visionBlocks: placement.visionBlocks, cuts: [...placement.cuts] } } satisfies CharacterizeUnitInput,
+      input: { dirs, tensors, position: { first: start, of: names.length }, topK, placement: { visionBlocks: placement.visionBlocks, cuts: [...placement.cuts] } } satisfies CharacterizeUnitInput,
       inputs: files.map((f) => ({ ...f })),
       label: `tensors ${start + 1}-${start + tensors.length} of ${names.length}`,
     });
