@@ -36,13 +36,17 @@ export interface AnalysisRequestOptions {
 
 export type LocalizationMethod = 'VISUAL_TOKEN_SWAP' | 'ZERO_ABLATION';
 
-type Planner = (input: never, files: readonly UnitInput[]) => UnitPlan<AnalysisResult>;
+/** A run kind and how its engine input is cut into work units. */
+interface AnalysisKind<I> {
+  kind: string;
+  plan(input: I, files: readonly UnitInput[]): UnitPlan<AnalysisResult>;
+}
 
 const ANALYSES = {
-  VISUAL_TOKEN_SWAP: { kind: 'localization.visual_token_swap', plan: planLocalizeVision as Planner },
-  ZERO_ABLATION: { kind: 'localization.zero_ablation', plan: planLocalizeReasoning as Planner },
-  ATTENTION_SHIFT: { kind: 'attention_shift', plan: planAttentionShift as Planner },
-  ACTIVATION_PATCHING: { kind: 'activation_patching', plan: planActivationPatching as Planner },
+  VISUAL_TOKEN_SWAP: { kind: 'localization.visual_token_swap', plan: planLocalizeVision },
+  ZERO_ABLATION: { kind: 'localization.zero_ablation', plan: planLocalizeReasoning },
+  ATTENTION_SHIFT: { kind: 'attention_shift', plan: planAttentionShift },
+  ACTIVATION_PATCHING: { kind: 'activation_patching', plan: planActivationPatching },
 } as const;
 
 interface Model {
@@ -99,13 +103,13 @@ export class AnalysisService {
     }
   }
 
-  private async start(
-    spec: (typeof ANALYSES)[keyof typeof ANALYSES],
+  private async start<I>(
+    spec: AnalysisKind<I>,
     roles: [string, string][],
     probeSetId: string,
     request: AnalysisRequestOptions,
     needs: 'pairs' | 'images' | 'any',
-    buildInput: (models: Model[], examples: ResolvedExample[], options: AnalysisOptions) => object,
+    buildInput: (models: Model[], examples: ResolvedExample[], options: AnalysisOptions) => I,
   ): Promise<RunHandle> {
     const models: Model[] = [];
     for (const [role, id] of roles) models.push(await this.model(role, id));
@@ -140,7 +144,7 @@ export class AnalysisService {
         { role: 'probeSet', id: probeRow.id, fingerprint: probeRow.fingerprint },
       ],
       // every unit names the files it reads, so a remote worker can check it has the same ones
-      plan: async () => spec.plan(buildInput(models, examples, options) as never, [
+      plan: async () => spec.plan(buildInput(models, examples, options), [
         ...roles.map(([role], i) => ({ role, path: models[i]!.row.path, fingerprint: models[i]!.row.fingerprint })),
         { role: 'probeSet', path: probeRow.root, fingerprint: probeRow.fingerprint },
       ]),
