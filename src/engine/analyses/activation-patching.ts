@@ -14,7 +14,7 @@ import type { UnitInput, UnitPlan } from '../units/work-unit.js';
 import { proportionRows, ratioOfSumsRows, type Tagged } from './effects.js';
 import { AnalysisInputError, chunks } from './prepare.js';
 import type { AnalysisOptions, AnalysisResult, ExampleOutcome, LayerEffect, ResolvedExample } from './types.js';
-import { cutCells, exampleRanges, layerGroups, planCells, DEFAULT_CUT, type UnitCut, requireLayers, resultAt } from './unit-cut.js';
+import { cutCells, exampleRanges, layerGroups, planCells, DEFAULT_CUT, type UnitCut, perExample, requireLayers, resultAt } from './unit-cut.js';
 
 export interface ActivationPatchingInput {
   targetDir: string;
@@ -117,8 +117,16 @@ export function combineActivationPatching(input: ActivationPatchingInput, result
   );
 
   for (const [ri, range] of exampleRanges(input.examples.length, options.batchSize, cut).entries()) {
-    const parts = groups.map((_, gi) => resultAt<ActivationPatchingUnitResult>(results, groups.length, ri, gi));
-    for (let b = 0; b < range.end - range.start; b++) {
+    const count = range.end - range.start;
+    const parts = groups.map((group, gi) => {
+      const part = resultAt<ActivationPatchingUnitResult>(results, groups.length, ri, gi);
+      return {
+        target: perExample(part.target, count, 'target outcomes', ri * groups.length + gi),
+        source: perExample(part.source, count, 'source outcomes', ri * groups.length + gi),
+        patched: group.map((_, li) => perExample(part.patched?.[li], count, 'patched outcomes', ri * groups.length + gi)),
+      };
+    });
+    for (let b = 0; b < count; b++) {
       const e = input.examples[range.start + b]!;
       // every group computes the clean outcomes; the first group's are the run's
       const t0 = parts[0]!.target[b]!;

@@ -14,7 +14,7 @@ import type { UnitInput, UnitPlan } from '../units/work-unit.js';
 import { meanRows, type Tagged } from './effects.js';
 import { AnalysisInputError, chunks } from './prepare.js';
 import type { AnalysisOptions, AnalysisResult, ExampleOutcome, ResolvedExample } from './types.js';
-import { cutCells, exampleRanges, planCells, DEFAULT_CUT, type UnitCut, requireLayers, resultAt } from './unit-cut.js';
+import { cutCells, exampleRanges, planCells, DEFAULT_CUT, type UnitCut, perExample, requireLayers, resultAt } from './unit-cut.js';
 
 export interface AttentionShiftInput {
   modelDirA: string;
@@ -107,10 +107,11 @@ export function combineAttentionShift(input: AttentionShiftInput, results: reado
   const exampleResults: ExampleOutcome[] = [];
 
   for (const [ri, range] of exampleRanges(input.examples.length, options.batchSize, cut).entries()) {
-    const part = resultAt<AttentionShiftUnitResult>(results, 1, ri, 0);
-    for (let i = 0; i < range.end - range.start; i++) {
+    const count = range.end - range.start;
+    const masses = perExample(resultAt<AttentionShiftUnitResult>(results, 1, ri, 0).masses, count, 'measurements', ri);
+    for (let i = 0; i < count; i++) {
       const e = input.examples[range.start + i]!;
-      const m = part.masses[i];
+      const m = masses[i];
       if (!m) continue;
       layers.forEach((l, li) => {
         const ma = m.a[li]!;

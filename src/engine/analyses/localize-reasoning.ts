@@ -13,7 +13,7 @@ import { checkLayers, judge, openModel, ProgressCounter } from './common.js';
 import { pairedDifferenceRows, proportionRows, type Tagged } from './effects.js';
 import { chunks } from './prepare.js';
 import type { AnalysisOptions, AnalysisResult, ExampleOutcome, ResolvedExample } from './types.js';
-import { cutCells, exampleRanges, layerGroups, planCells, DEFAULT_CUT, type UnitCut, requireLayers, resultAt } from './unit-cut.js';
+import { cutCells, exampleRanges, layerGroups, planCells, DEFAULT_CUT, type UnitCut, perExample, requireLayers, resultAt } from './unit-cut.js';
 
 export interface LocalizeReasoningInput {
   modelDir: string;
@@ -101,8 +101,12 @@ export function combineLocalizeReasoning(input: LocalizeReasoningInput, results:
   const ablated = new Map<number, { correct: Tagged<boolean>[]; drop: Tagged<[boolean, boolean]>[] }>(layers.map((l) => [l, { correct: [], drop: [] }]));
 
   for (const [ri, range] of exampleRanges(input.examples.length, options.batchSize, cut).entries()) {
-    const parts = groups.map((_, gi) => resultAt<LocalizeReasoningUnitResult>(results, groups.length, ri, gi));
-    for (let b = 0; b < range.end - range.start; b++) {
+    const count = range.end - range.start;
+    const parts = groups.map((group, gi) => {
+      const part = resultAt<LocalizeReasoningUnitResult>(results, groups.length, ri, gi);
+      return { clean: perExample(part.clean, count, 'clean answers', ri * groups.length + gi), ablated: group.map((_, li) => perExample(part.ablated?.[li], count, 'ablated answers', ri * groups.length + gi)) };
+    });
+    for (let b = 0; b < count; b++) {
       const e = input.examples[range.start + b]!;
       // every group computes the clean answers; the first group's are the run's
       const c = parts[0]!.clean[b]!;

@@ -14,7 +14,7 @@ import { checkLayers, judge, openModel, ProgressCounter } from './common.js';
 import { proportionRows, type Tagged } from './effects.js';
 import { AnalysisInputError, chunks } from './prepare.js';
 import type { AnalysisOptions, AnalysisResult, ExampleOutcome, ResolvedExample } from './types.js';
-import { cutCells, exampleRanges, layerGroups, planCells, DEFAULT_CUT, type UnitCut, requireLayers, resultAt } from './unit-cut.js';
+import { cutCells, exampleRanges, layerGroups, planCells, DEFAULT_CUT, type UnitCut, perExample, requireLayers, resultAt } from './unit-cut.js';
 
 export interface LocalizeVisionInput {
   modelDir: string;
@@ -129,8 +129,12 @@ export function combineLocalizeVision(input: LocalizeVisionInput, results: reado
   );
 
   for (const [ri, range] of exampleRanges(input.examples.length, options.batchSize, cut).entries()) {
-    const parts = groups.map((_, gi) => resultAt<LocalizeVisionUnitResult>(results, groups.length, ri, gi));
-    for (let b = 0; b < range.end - range.start; b++) {
+    const count = range.end - range.start;
+    const parts = groups.map((group, gi) => {
+      const part = resultAt<LocalizeVisionUnitResult>(results, groups.length, ri, gi);
+      return { clean: perExample(part.clean, count, 'clean answers', ri * groups.length + gi), swapped: group.map((_, li) => perExample(part.swapped?.[li], count, 'swapped answers', ri * groups.length + gi)) };
+    });
+    for (let b = 0; b < count; b++) {
       const e = input.examples[range.start + b]!;
       // every group computes the unswapped answers; the first group's are the run's
       const c = parts[0]!.clean[b]!;

@@ -20,7 +20,7 @@ import type { UnitInput, UnitPlan } from '../units/work-unit.js';
 import { proportionRows, type Tagged } from './effects.js';
 import { AnalysisInputError, chunks, InputBuilder, type ImageChoice } from './prepare.js';
 import type { AnalysisOptions, AnalysisResult, ExampleOutcome, LayerEffect, ResolvedExample } from './types.js';
-import { cutCells, exampleRanges, planCells, DEFAULT_CUT, type UnitCut, resultAt } from './unit-cut.js';
+import { cutCells, exampleRanges, planCells, DEFAULT_CUT, type UnitCut, perExample, resultAt } from './unit-cut.js';
 
 export type Setting = 'perception' | 'alignment' | 'reasoning';
 
@@ -136,13 +136,14 @@ export function combineScoreVariant(input: ScoreVariantInput, results: readonly 
   const exampleResults: ExampleOutcome[] = [];
   for (const [ri, range] of exampleRanges(examples.length, options.batchSize, cut).entries()) {
     const part = resultAt<ScoreVariantUnitResult>(results, 1, ri, 0);
+    const answers = conditions.map((c, ci) => perExample(part.conditions?.[ci], range.end - range.start, `answers (${c.name})`, ri));
     // rows in the order a single pass writes them: batch by batch, condition by condition
     for (let start = range.start; start < range.end; start += options.batchSize) {
       const end = Math.min(range.end, start + options.batchSize);
       conditions.forEach((condition, ci) => {
         for (let i = start; i < end; i++) {
           const e = examples[i]!;
-          const a = part.conditions[ci]![i - range.start]!;
+          const a = answers[ci]![i - range.start]!;
           outcomes.get(condition.name)!.set(e.id, a.correct);
           exampleResults.push({ layerIndex: null, exampleId: e.id, task: e.task, condition: condition.name, answer: a.answer, correct: a.correct, changed: null, transferred: null, score: a.score, extra: null });
         }

@@ -116,3 +116,11 @@ export function resultAt<T>(results: readonly unknown[], groups: number, rangeIn
 export function requireLayers(options: { layers: readonly number[] }): void {
   if (options.layers.length === 0) throw new RangeError('a work-unit plan needs the layers named (an empty list is resolved to every layer by the service)');
 }
+
+/** A unit result's per-example list, checked to cover the unit's `count` examples (a stale or foreign result fails here, not as a wrong row). */
+export function perExample<T>(list: readonly T[] | undefined, count: number, what: string, unitIndex: number): readonly T[] {
+  if (!Array.isArray(list) || list.length !== count) {
+    throw new Error(`the result of unit ${unitIndex} holds ${Array.isArray(list) ? list.length : 'no'} ${what} for its ${count} examples`);
+  }
+  return list;
+}

@@ -111,8 +111,10 @@ export async function planCharacterization(request: CharacterizationRequest, ten
   const applied = { weightFilter: request.weightFilter ?? null, topK, layerCuts: placement.cuts };
   return {
     units,
-    combine: (results) => summarizeCharacterization(results.flatMap((r, i) => {
-      if (!Array.isArray(r)) throw new Error(`the result of unit ${i} is missing`);
+    combine: (results) => summarizeCharacterization(units.flatMap((unit, i) => {
+      const r = results[i];
+      const wanted = (unit.input as CharacterizeUnitInput).tensors;
+      if (!Array.isArray(r) || r.length !== wanted.length) throw new Error(`the result of unit ${i} (${unit.label}) holds ${Array.isArray(r) ? r.length : 'no'} tensors, not ${wanted.length}`);
       return r as TensorUpdate[];
     }), { ...applied, layerCuts: [...applied.layerCuts] }),
   };
