@@ -2,7 +2,8 @@
  * Every analysis kind as a plan of work units (issue 17, part A): the rows
  * combined from units (run one by one, in any order, each result
  * round-tripped through its byte encoding) are bit-identical to the rows of
- * the same analysis run as one unit, and to the rows the service stored; the
+ * the same analysis run as one unit (toStrictEqual: every float bit, -0 kept),
+ * and to the rows the service stored; the
  * cut is a pure function of the request.
  */
 import { join } from 'node:path';
@@ -74,8 +75,6 @@ async function runPlan<R>(plan: UnitPlan<R>, order: 'forward' | 'reverse' | 'int
   return plan.combine(results);
 }
 
-/** Bits of a result: equal bytes mean equal rows to the last float bit (and -0, NaN). */
-const bits = (value: unknown) => encodeUnitResult(value).toString('base64');
 
 const PLANNERS: Record<string, (input: never, files: readonly UnitInput[], cut: UnitCut) => UnitPlan<AnalysisResult>> = {
   localizeReasoningUnit: planLocalizeReasoning,
@@ -150,8 +149,8 @@ async function checkAnalysis(start: () => Promise<RunHandle>, minUnits: number):
 
   const single = await runPlan(whole, 'forward');
   expect(single.exampleResults.length).toBeGreaterThan(0);
-  expect(bits(await runPlan(plan, 'reverse'))).toBe(bits(single));
-  expect(bits(await runPlan(fine, 'interleaved'))).toBe(bits(single));
+  expect(await runPlan(plan, 'reverse')).toStrictEqual(single);
+  expect(await runPlan(fine, 'interleaved')).toStrictEqual(single);
   expect(await storedRows(handle.runId)).toStrictEqual(sortedRows(single));
   return plan;
 }
@@ -221,8 +220,8 @@ describe('work units: each kind combines to the single pass rows', () => {
     const single = await runPlan(await planCharacterization(request, Infinity), 'forward');
     const fine = await planCharacterization(request, 5);
     expect(fine.units.length).toBeGreaterThan(plan.units.length);
-    expect(bits(await runPlan(plan, 'reverse'))).toBe(bits(single));
-    expect(bits(await runPlan(fine, 'interleaved'))).toBe(bits(single));
+    expect(await runPlan(plan, 'reverse')).toStrictEqual(single);
+    expect(await runPlan(fine, 'interleaved')).toStrictEqual(single);
     // what the service stored
     const stored = await t.app.services.warehouse.readOnlySql(`SELECT tensor_name, fro_norm, spectral_norm FROM tensor_stats WHERE run_id = '${handle.runId}' AND phase = 'rl' ORDER BY tensor_name`);
     expect(stored.rows).toEqual([...single.tensors].sort((a, b) => (a.name < b.name ? -1 : 1)).map((x) => [x.name, x.rl.froNorm, x.rl.spectralNorm]));
