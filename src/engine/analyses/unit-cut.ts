@@ -23,10 +23,10 @@ export interface UnitCut {
   layersPerUnit: number;
 }
 
-export const DEFAULT_CUT: UnitCut = { examplesPerUnit: EXAMPLES_PER_UNIT, layersPerUnit: LAYERS_PER_UNIT };
+export const DEFAULT_CUT: Readonly<UnitCut> = Object.freeze({ examplesPerUnit: EXAMPLES_PER_UNIT, layersPerUnit: LAYERS_PER_UNIT });
 
 /** One unit covering every example and layer: the run as a single pass. */
-export const WHOLE_RUN: UnitCut = { examplesPerUnit: Infinity, layersPerUnit: Infinity };
+export const WHOLE_RUN: Readonly<UnitCut> = Object.freeze({ examplesPerUnit: Infinity, layersPerUnit: Infinity });
 
 /** Examples [start, end) of the analysis's example list (0-based). */
 export interface ExampleRange {
