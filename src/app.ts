@@ -1,10 +1,10 @@
 /**
  * Wires the services shared by the server and the CLI: warehouse, checkpoint
- * registry, run manager and the characterization worker thread.
+ * registry, run manager and the model worker thread that computes every
+ * analysis's work units.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CharacterizationWorker } from './engine/characterize/characterization-worker.js';
 import { lakeRoot, type AppConfig } from './config.js';
 import type { AppServices } from './resolvers/context.js';
 import { CharacterizationService } from './services/characterization-service.js';
@@ -32,7 +32,6 @@ export const DEMO_PROBE_SETS = { 'world/pairs': 'demo/pairs', 'world/probes': 'd
 export async function createApp(config: AppConfig, options: { registerDemo?: boolean } = {}): Promise<App> {
   const lake = lakeRoot(config);
   const warehouse = await Warehouse.open(config.warehousePath, lake ? { lake: { root: lake } } : {});
-  let worker: Promise<CharacterizationWorker> | undefined;
   const registry = new CheckpointRegistry(warehouse, config.modelRoots);
   let modelWorker: Promise<ModelWorker> | undefined;
   const probeSets = new ProbeSetRegistry(warehouse, config.modelRoots);
@@ -52,15 +51,8 @@ export async function createApp(config: AppConfig, options: { registerDemo?: boo
   };
   // the units of runs given as plans run in this process's model worker (the embedded default)
   const runs = new RunManager(warehouse, ENGINE_VERSION, new InProcessExecutor(modelWorkerHandle));
-  const characterizations = new CharacterizationService(warehouse, registry, runs, () => {
-    // a failed start is not remembered: the next request tries again
-    worker ??= CharacterizationWorker.create({ threads: config.engineThreads, background: config.backgroundAnalyses }).catch((err: unknown) => {
-      worker = undefined;
-      throw err;
-    });
-    return worker;
-  });
-  const analyses = new AnalysisService(warehouse, registry, probeSets, runs, modelWorkerHandle);
+  const characterizations = new CharacterizationService(warehouse, registry, runs);
+  const analyses = new AnalysisService(warehouse, registry, probeSets, runs);
   const variants = new VariantService(warehouse, registry, probeSets, runs, modelWorkerHandle, config.modelRoots);
   const services: AppServices = { warehouse, registry, runs, characterizations, probeSets, analyses, variants };
   if (options.registerDemo ?? true) {
@@ -90,7 +82,7 @@ export async function createApp(config: AppConfig, options: { registerDemo?: boo
     services,
     async close() {
       try {
-        await Promise.allSettled([worker?.then((w) => w.release()), modelWorker?.then((w) => w.release())]);
+        await modelWorker?.then((w) => w.release()).catch(() => undefined);
       } finally {
         // the lake's queued writes end first: a CLI command closes right after its run is queued, and closeSync would abandon it
         await warehouse.lakeSettled();

@@ -1,11 +1,16 @@
 /**
  * The functional analyses as use cases shared by GraphQL and the CLI:
- * validate the request, select examples, key the run, and run it once in the
- * model worker; rows are stored atomically with the run's status.
+ * validate the request, select examples, key the run, and run it once as a
+ * plan of work units (engine/analyses/unit-cut.ts); rows are stored
+ * atomically with the run's status.
  */
 import type { AnalysisOptions, AnalysisResult, ResolvedExample } from '../engine/analyses/types.js';
 import { parseModelConfig, type ModelConfig } from '../engine/model/config.js';
-import type { ModelWorker } from '../engine/runtime/model-worker.js';
+import { planActivationPatching } from '../engine/analyses/activation-patching.js';
+import { planAttentionShift } from '../engine/analyses/attention-shift.js';
+import { planLocalizeReasoning } from '../engine/analyses/localize-reasoning.js';
+import { planLocalizeVision } from '../engine/analyses/localize-vision.js';
+import type { UnitInput, UnitPlan } from '../engine/units/work-unit.js';
 import type { CheckpointRow, Warehouse } from '../warehouse/index.js';
 import type { CheckpointRegistry } from './checkpoint-registry.js';
 import { InvalidArgument, UnknownCheckpoint } from './errors.js';
@@ -31,15 +36,18 @@ export interface AnalysisRequestOptions {
 
 export type LocalizationMethod = 'VISUAL_TOKEN_SWAP' | 'ZERO_ABLATION';
 
+/** A run kind and how its engine input is cut into work units. */
+interface AnalysisKind<I> {
+  kind: string;
+  plan(input: I, files: readonly UnitInput[]): UnitPlan<AnalysisResult>;
+}
+
 const ANALYSES = {
-  VISUAL_TOKEN_SWAP: { kind: 'localization.visual_token_swap', module: 'localize-vision.ts', exportName: 'localizeVision' },
-  ZERO_ABLATION: { kind: 'localization.zero_ablation', module: 'localize-reasoning.ts', exportName: 'localizeReasoning' },
-  ATTENTION_SHIFT: { kind: 'attention_shift', module: 'attention-shift.ts', exportName: 'attentionShift' },
-  ACTIVATION_PATCHING: { kind: 'activation_patching', module: 'activation-patching.ts', exportName: 'activationPatching' },
+  VISUAL_TOKEN_SWAP: { kind: 'localization.visual_token_swap', plan: planLocalizeVision },
+  ZERO_ABLATION: { kind: 'localization.zero_ablation', plan: planLocalizeReasoning },
+  ATTENTION_SHIFT: { kind: 'attention_shift', plan: planAttentionShift },
+  ACTIVATION_PATCHING: { kind: 'activation_patching', plan: planActivationPatching },
 } as const;
-
-const ANALYSES_DIR = new URL('../engine/analyses/', import.meta.url);
-
 
 interface Model {
   row: CheckpointRow;
@@ -52,7 +60,6 @@ export class AnalysisService {
     private readonly checkpoints: CheckpointRegistry,
     private readonly probeSets: ProbeSetRegistry,
     private readonly runs: RunManager,
-    private readonly worker: () => Promise<ModelWorker>,
   ) {}
 
   /** METHOD 1a (VISUAL_TOKEN_SWAP) or 1b (ZERO_ABLATION) on one model. */
@@ -96,13 +103,13 @@ export class AnalysisService {
     }
   }
 
-  private async start(
-    spec: (typeof ANALYSES)[keyof typeof ANALYSES],
+  private async start<I>(
+    spec: AnalysisKind<I>,
     roles: [string, string][],
     probeSetId: string,
     request: AnalysisRequestOptions,
     needs: 'pairs' | 'images' | 'any',
-    buildInput: (models: Model[], examples: ResolvedExample[], options: AnalysisOptions) => unknown,
+    buildInput: (models: Model[], examples: ResolvedExample[], options: AnalysisOptions) => I,
   ): Promise<RunHandle> {
     const models: Model[] = [];
     for (const [role, id] of roles) models.push(await this.model(role, id));
@@ -136,16 +143,11 @@ export class AnalysisService {
         ...roles.map(([role], i) => ({ role, id: models[i]!.row.id, fingerprint: models[i]!.row.fingerprint })),
         { role: 'probeSet', id: probeRow.id, fingerprint: probeRow.fingerprint },
       ],
-      compute: async (onProgress, signal) => {
-        const worker = await this.worker();
-        return worker.run<AnalysisResult>(new URL(spec.module, ANALYSES_DIR), spec.exportName, buildInput(models, examples, options), {
-          signal,
-          onProgress: (p) => {
-            const { done, total, message } = p as { done: number; total: number; message: string };
-            onProgress(total ? done / total : 0, message);
-          },
-        });
-      },
+      // every unit names the files it reads, so a remote worker can check it has the same ones
+      plan: async () => spec.plan(buildInput(models, examples, options), [
+        ...roles.map(([role], i) => ({ role, path: models[i]!.row.path, fingerprint: models[i]!.row.fingerprint })),
+        { role: 'probeSet', path: probeRow.root, fingerprint: probeRow.fingerprint },
+      ]),
       store: (warehouse, runId, result) => warehouse.completeAnalysisRun(runId, result),
     });
   }

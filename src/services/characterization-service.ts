@@ -1,10 +1,11 @@
 /**
  * The characterization use case shared by GraphQL and the CLI: validate the
- * request, key it, and run it once in the worker thread.
+ * request, key it, and run it once as a plan of tensor-range work units
+ * (engine/characterize/units.ts) computed by the run manager's executor.
  */
 import { Checkpoint } from '../engine/checkpoint/index.js';
 import { plannedTensors, TrioMismatchError, type CharacterizationResult } from '../engine/characterize/characterize.js';
-import type { CharacterizationWorker } from '../engine/characterize/characterization-worker.js';
+import { planCharacterization } from '../engine/characterize/units.js';
 import { defaultLayerCuts, validateLayerCuts } from '../engine/layout.js';
 import type { CheckpointRow, Warehouse } from '../warehouse/index.js';
 import type { CheckpointRegistry } from './checkpoint-registry.js';
@@ -33,7 +34,6 @@ export class CharacterizationService {
     private readonly warehouse: Warehouse,
     private readonly registry: CheckpointRegistry,
     private readonly runs: RunManager,
-    private readonly worker: () => Promise<CharacterizationWorker>,
   ) {}
 
   private async load(ids: { base: string; sft: string; rl: string }): Promise<Record<'base' | 'sft' | 'rl', CheckpointRow>> {
@@ -70,15 +70,10 @@ export class CharacterizationService {
       kind: 'characterization',
       params,
       inputs: (['base', 'sft', 'rl'] as const).map((role) => ({ role, id: rows[role].id, fingerprint: rows[role].fingerprint })),
-      compute: async (onProgress, signal) => {
-        const worker = await this.worker();
-        return worker.run(
-          { base: rows.base.path, sft: rows.sft.path, rl: rows.rl.path },
-          params,
-          (p) => onProgress(p.done / p.total, `${p.done}/${p.total} ${p.tensor}`),
-          signal,
-        );
-      },
+      plan: () => planCharacterization({
+        trio: { base: { path: rows.base.path, fingerprint: rows.base.fingerprint }, sft: { path: rows.sft.path, fingerprint: rows.sft.fingerprint }, rl: { path: rows.rl.path, fingerprint: rows.rl.fingerprint } },
+        ...params,
+      }),
       store: (warehouse, runId, result) => warehouse.completeRun(runId, toCharacterizationRows(result)),
     });
   }

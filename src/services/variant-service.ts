@@ -6,7 +6,7 @@
  * grid (IN, RL, six splices x settings) built from those cached runs.
  */
 import type { AnalysisOptions, AnalysisResult, ResolvedExample } from '../engine/analyses/types.js';
-import type { ScoreVariantInput, Setting } from '../engine/analyses/score-variant.js';
+import { planScoreVariant, type ScoreVariantInput, type Setting } from '../engine/analyses/score-variant.js';
 import { parseModelConfig } from '../engine/model/config.js';
 import { MergekitConfigError, parseMergekitConfig, presetRecipe, recipeFingerprint, SPLICE_PRESETS, toMergekitConfig, validateRecipe, type MergeRecipe, type SplicePreset } from '../engine/merge/index.js';
 import type { StorableDtype } from '../engine/checkpoint/index.js';
@@ -53,7 +53,6 @@ export interface ResolvedVariant {
 }
 
 export const SETTINGS: readonly Setting[] = ['perception', 'alignment', 'reasoning'];
-const SCORE_MODULE = new URL('../engine/analyses/score-variant.ts', import.meta.url);
 const EXPORT_MODULE = new URL('../engine/analyses/export-variant.ts', import.meta.url);
 
 export class VariantService {
@@ -166,16 +165,11 @@ export class VariantService {
         { role: 'variant', id: variant.label, fingerprint: variant.fingerprint },
         { role: 'probeSet', id: probeRow.id, fingerprint: probeRow.fingerprint },
       ],
-      compute: async (onProgress, signal) => {
-        const worker = await this.worker();
-        return worker.run<AnalysisResult>(SCORE_MODULE, 'scoreVariant', { ...input, options: options satisfies AnalysisOptions }, {
-          signal,
-          onProgress: (p) => {
-            const { done, total, message } = p as { done: number; total: number; message: string };
-            onProgress(total ? done / total : 0, message);
-          },
-        });
-      },
+      // every unit names the files it reads (each checkpoint of a recipe, the probe set), so a remote worker can check it has them
+      plan: async () => planScoreVariant({ ...input, options: options satisfies AnalysisOptions }, [
+        ...variant.models.map((m) => ({ role: variant.recipe ? `recipe model ${m.id}` : 'model', path: m.path, fingerprint: m.fingerprint })),
+        { role: 'probeSet', path: probeRow.root, fingerprint: probeRow.fingerprint },
+      ]),
       store: (warehouse, runId, result) => warehouse.completeAnalysisRun(runId, result),
     });
   }

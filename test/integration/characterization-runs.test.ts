@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { CharacterizationWorker } from '../../src/engine/characterize/characterization-worker.js';
+import { ENGINE_VERSION } from '../../src/engine/version.js';
 import { CharacterizationService } from '../../src/services/characterization-service.js';
+import { RunManager } from '../../src/services/run-manager.js';
+import type { UnitExecutor } from '../../src/services/units/unit-executor.js';
 import { createTestApp, registerPlantedTrio, type TestApp } from '../helpers/test-app.js';
 
 let t: TestApp;
@@ -114,15 +116,18 @@ describe('bad input gets a specific error and changes nothing', () => {
 
 describe('atomicity', () => {
   test('a failure mid-run leaves no rows and a FAILED run with its error', async () => {
-    const { warehouse, registry, runs } = t.app.services;
-    // a worker that reports progress, then dies half way
-    const failing = {
-      async run(_dirs: unknown, _options: unknown, onProgress?: (p: { done: number; total: number; tensor: string }) => void) {
-        onProgress?.({ done: 1, total: 2, tensor: 'model.layers.0.mlp.up_proj.weight' });
+    const { warehouse, registry } = t.app.services;
+    // an executor whose first unit finishes, then the second dies half way
+    const failing: UnitExecutor = {
+      name: 'failing',
+      async run(_runId, units, hooks) {
+        expect(units.length).toBeGreaterThan(1);
+        await hooks.onUnitDone(units[0]!, [], 'failing');
+        hooks.onUnitProgress(units[1]!, 0.5, 'model.layers.0.mlp.up_proj.weight');
         throw new Error('disk vanished while reading model.layers.0.mlp.down_proj.weight');
       },
-    } as unknown as CharacterizationWorker;
-    const service = new CharacterizationService(warehouse, registry, runs, async () => failing);
+    };
+    const service = new CharacterizationService(warehouse, registry, new RunManager(warehouse, ENGINE_VERSION, failing));
     const handle = await service.start({ base: 'planted/base', sft: 'planted/sft', rl: 'planted/rl', options: { topK: 7 } });
     await handle.settled;
     const r = await t.execute<any>(`{ run(id: "${handle.runId}") { status error } }`);

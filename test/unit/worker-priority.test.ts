@@ -1,7 +1,7 @@
 /** A server's analyses yield the CPU: their worker threads run at a lower priority than the request thread. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CharacterizationWorker } from '../../src/engine/characterize/characterization-worker.js';
+import { ModelWorker } from '../../src/engine/runtime/model-worker.js';
 import { BACKGROUND_NICENESS } from '../../src/engine/workers/priority.js';
 
 /** Niceness of every thread of this process (field 19 of /proc/<pid>/task/<tid>/stat). */
@@ -17,7 +17,7 @@ function threadNiceness(): Map<number, number> {
 describe('analysis worker priority', () => {
   it('a background worker lowers its own threads only', async () => {
     const before = threadNiceness();
-    const worker = await CharacterizationWorker.create({ threads: 1, background: true });
+    const worker = await ModelWorker.create({ threads: 1, background: true });
     try {
       const after = threadNiceness();
       const added = [...after].filter(([tid]) => !before.has(tid));
@@ -30,7 +30,7 @@ describe('analysis worker priority', () => {
 
   it('a worker started without it keeps the normal priority', async () => {
     const before = threadNiceness();
-    const worker = await CharacterizationWorker.create({ threads: 1 });
+    const worker = await ModelWorker.create({ threads: 1 });
     try {
       const added = [...threadNiceness()].filter(([tid]) => !before.has(tid));
       expect(added.length).toBeGreaterThan(0);

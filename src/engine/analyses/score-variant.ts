@@ -5,7 +5,8 @@
  * image when it has one and no description), with the accuracy of
  * each condition and the transition statistics between the two conditions.
  * A merge variant is composed lazily (MergedWeights): no file is written.
- * Runs inside the model worker.
+ * Cut into work units by example range (unit-cut.ts); a unit runs inside
+ * the model worker.
  */
 import { MergedWeights } from '../merge/index.js';
 import type { MergeRecipe } from '../merge/index.js';
@@ -15,9 +16,11 @@ import type { JobContext } from '../runtime/job-protocol.js';
 import type { HookedRunner } from '../runtime/runner.js';
 import { transitionStatsWithIntervals } from '../scoring/index.js';
 import { judge, ProgressCounter } from './common.js';
+import type { UnitInput, UnitPlan } from '../units/work-unit.js';
 import { proportionRows, type Tagged } from './effects.js';
 import { AnalysisInputError, chunks, InputBuilder, type ImageChoice } from './prepare.js';
 import type { AnalysisOptions, AnalysisResult, ExampleOutcome, LayerEffect, ResolvedExample } from './types.js';
+import { cutCells, exampleRanges, planCells, DEFAULT_CUT, type UnitCut, perExample, resultAt } from './unit-cut.js';
 
 export type Setting = 'perception' | 'alignment' | 'reasoning';
 
@@ -43,7 +46,20 @@ export interface ScoreVariantInput {
   options: AnalysisOptions;
 }
 
-export async function scoreVariant(input: ScoreVariantInput, context: JobContext): Promise<AnalysisResult> {
+/** An answer under one condition. */
+interface Answer {
+  answer: string | null;
+  correct: boolean;
+  score: number | null;
+}
+
+/** Per condition of the setting (in order), per example of the unit's range. */
+export interface ScoreVariantUnitResult {
+  conditions: Answer[][];
+}
+
+/** One unit: the unit's examples (whole batches) under each condition of the setting. */
+export async function scoreVariantUnit(input: ScoreVariantInput, context: JobContext): Promise<ScoreVariantUnitResult> {
   const { options, setting } = input;
   const conditions = SETTING_CONDITIONS[setting];
   let runner: HookedRunner;
@@ -68,14 +84,12 @@ export async function scoreVariant(input: ScoreVariantInput, context: JobContext
   }
   try {
     const inputs = new InputBuilder(runner.config, await TextTokenizer.load(tokenizerDir), options.chat ? await loadChatTemplate(tokenizerDir) : null);
-    const examples = input.examples;
     if (conditions.some((c) => c.image !== 'none' && c.image !== 'posed') && !runner.config.vision) throw new AnalysisInputError(`the ${setting} setting needs a vision-language model`);
-    const batches = chunks(examples, options.batchSize);
+    const batches = chunks(input.examples, options.batchSize);
     const progress = new ProgressCounter(context, batches.length * conditions.length);
-    const outcomes = new Map<string, Map<string, boolean>>(conditions.map((c) => [c.name, new Map()]));
-    const exampleResults: ExampleOutcome[] = [];
+    const out: Answer[][] = conditions.map(() => []);
     for (const [bi, batch] of batches.entries()) {
-      for (const condition of conditions) {
+      for (const [ci, condition] of conditions.entries()) {
         const prompts = await Promise.all(
           batch.map((e) => {
             if (condition.description && !e.description) throw new AnalysisInputError(`example '${e.id}' has no description for the alignment setting`);
@@ -83,35 +97,64 @@ export async function scoreVariant(input: ScoreVariantInput, context: JobContext
             return inputs.input(e, condition.image === 'target' && !e.targetImagePath ? 'none' : condition.image, prefix);
           }),
         );
-        let answers: (string | null)[];
-        let correct: boolean[];
-        let scores: (number | null)[];
         if (options.scoring === 'generate') {
           const r = await runner.generate(prompts, { maxNewTokens: options.maxNewTokens, ...progress.generation(`batch ${bi + 1}/${batches.length}: ${condition.name}`) });
-          answers = r.tokens.map((ids) => inputs.decode(ids));
-          correct = batch.map((e, b) => judge(e, answers[b]!));
-          scores = batch.map(() => null);
+          out[ci]!.push(...batch.map((e, b) => {
+            const answer = inputs.decode(r.tokens[b]!);
+            return { answer, correct: judge(e, answer), score: null };
+          }));
         } else {
           const r = await runner.score(prompts.map((x, b) => ({ ...x, answerIds: inputs.answerIds(batch[b]!.answers.target) })));
-          answers = batch.map(() => null);
-          correct = r.exactMatch;
-          scores = r.logProb;
+          out[ci]!.push(...batch.map((_, b) => ({ answer: null, correct: r.exactMatch[b]!, score: r.logProb[b]! })));
         }
-        batch.forEach((e, b) => {
-          outcomes.get(condition.name)!.set(e.id, correct[b]!);
-          exampleResults.push({ layerIndex: null, exampleId: e.id, task: e.task, condition: condition.name, answer: answers[b]!, correct: correct[b]!, changed: null, transferred: null, score: scores[b]!, extra: null });
-        });
         await progress.step(`batch ${bi + 1}/${batches.length}: ${condition.name}`);
       }
     }
-    const o = { bootstrapSamples: options.bootstrapSamples, seed: options.seed };
-    const tagged = (name: string): Tagged<boolean>[] => examples.map((e) => ({ task: e.task, value: outcomes.get(name)!.get(e.id)! }));
-    const layerEffects: LayerEffect[] = conditions.flatMap((c) => proportionRows(null, `accuracy_${c.name}`, tagged(c.name), o));
-    if (conditions.length === 2) layerEffects.push(...transitionRows(examples, outcomes.get(conditions[0]!.name)!, outcomes.get(conditions[1]!.name)!, o));
-    return { layerEffects, exampleResults };
+    return { conditions: out };
   } finally {
     await release();
   }
+}
+
+/** The run cut into units (example ranges); `files` are what every unit reads (each checkpoint of a recipe, the probe set). */
+export function planScoreVariant(input: ScoreVariantInput, files: readonly UnitInput[], cut: UnitCut = DEFAULT_CUT): UnitPlan<AnalysisResult> {
+  const cells = cutCells(input.examples.length, input.options.batchSize, null, cut);
+  return planCells(
+    { module: import.meta.url, exportName: 'scoreVariantUnit' },
+    cells,
+    files,
+    (cell): ScoreVariantInput => ({ ...input, examples: input.examples.slice(cell.range.start, cell.range.end) }),
+    (results) => combineScoreVariant(input, results, cut),
+  );
+}
+
+/** The run's rows from its units' results (in unit order); pure. */
+export function combineScoreVariant(input: ScoreVariantInput, results: readonly unknown[], cut: UnitCut = DEFAULT_CUT): AnalysisResult {
+  const { options, examples } = input;
+  const conditions = SETTING_CONDITIONS[input.setting];
+  const outcomes = new Map<string, Map<string, boolean>>(conditions.map((c) => [c.name, new Map()]));
+  const exampleResults: ExampleOutcome[] = [];
+  for (const [ri, range] of exampleRanges(examples.length, options.batchSize, cut).entries()) {
+    const part = resultAt<ScoreVariantUnitResult>(results, 1, ri, 0);
+    const answers = conditions.map((c, ci) => perExample(part.conditions?.[ci], range.end - range.start, `answers (${c.name})`, ri));
+    // rows in the order a single pass writes them: batch by batch, condition by condition
+    for (let start = range.start; start < range.end; start += options.batchSize) {
+      const end = Math.min(range.end, start + options.batchSize);
+      conditions.forEach((condition, ci) => {
+        for (let i = start; i < end; i++) {
+          const e = examples[i]!;
+          const a = answers[ci]![i - range.start]!;
+          outcomes.get(condition.name)!.set(e.id, a.correct);
+          exampleResults.push({ layerIndex: null, exampleId: e.id, task: e.task, condition: condition.name, answer: a.answer, correct: a.correct, changed: null, transferred: null, score: a.score, extra: null });
+        }
+      });
+    }
+  }
+  const o = { bootstrapSamples: options.bootstrapSamples, seed: options.seed };
+  const tagged = (name: string): Tagged<boolean>[] => examples.map((e) => ({ task: e.task, value: outcomes.get(name)!.get(e.id)! }));
+  const layerEffects: LayerEffect[] = conditions.flatMap((c) => proportionRows(null, `accuracy_${c.name}`, tagged(c.name), o));
+  if (conditions.length === 2) layerEffects.push(...transitionRows(examples, outcomes.get(conditions[0]!.name)!, outcomes.get(conditions[1]!.name)!, o));
+  return { layerEffects, exampleResults };
 }
 
 /** Transition statistics between condition A (with the image) and B, per task and over all. */

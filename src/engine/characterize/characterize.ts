@@ -82,9 +82,60 @@ export function plannedTensors(base: TensorSource, sft: TensorSource, rl: Tensor
 }
 
 
+/** Where the tensors sit: the model's vision block count and the region cuts over its LLM layers. */
+export interface TensorPlacementContext {
+  visionBlocks: number;
+  cuts: [number, number];
+}
+
+/** The vision block count and region cuts of a trio (cuts validated against its LLM layers, or the default). */
+export function placementContext(sft: TensorSource, layerCuts?: readonly number[] | null): TensorPlacementContext {
+  const { visionBlocks, llmLayers } = countBlocks(sft.tensors.keys());
+  return { visionBlocks, cuts: layerCuts ? validateLayerCuts(layerCuts, llmLayers) : defaultLayerCuts(llmLayers) };
+}
+
+/** One tensor's update metrics. dSFT = SFT - Base, dRL = RL - SFT, both in float32; rank >= 3 is flattened to (shape[0], rest). */
+export async function characterizeTensor(
+  trio: { base: TensorSource; sft: TensorSource; rl: TensorSource },
+  solver: SpectrumProvider,
+  name: string,
+  topK: number,
+  where: TensorPlacementContext,
+): Promise<TensorUpdate> {
+  const shape = trio.sft.tensors.get(name)!.shape;
+  const rows = shape[0]!;
+  const cols = shape.slice(1).reduce((a, b) => a * b, 1);
+
+  const { dSft, dRl, inNorm, froSft, froRl, cross } = await readDeltas(trio, name);
+
+  const spectrumSft = await solver.spectrum(dSft, rows, cols, { leftVectors: Math.min(topK, rows, cols) });
+  const spectrumRl = await solver.spectrum(dRl, rows, cols, { leftVectors: Math.min(topK, rows, cols) });
+  const placement = placeTensor(name, where.visionBlocks);
+  return {
+    name,
+    layerIndex: placement.layerIndex,
+    section: placement.section,
+    component: placement.component,
+    region: regionOf(placement, where.cuts),
+    shape: [...shape],
+    sft: updateStats(spectrumSft.values, froSft, inNorm, topK),
+    rl: updateStats(spectrumRl.values, froRl, inNorm, topK),
+    cosine: froSft === 0 || froRl === 0 ? null : cross / (froSft * froRl),
+    subspaceOverlap:
+      spectrumSft.left && spectrumRl.left
+        ? subspaceOverlap(spectrumSft.left, spectrumSft.leftCount, spectrumRl.left, spectrumRl.leftCount, rows)
+        : null,
+  };
+}
+
+/** The result from every planned tensor's update, in plan order. */
+export function summarizeCharacterization(tensors: TensorUpdate[], applied: CharacterizationResult['applied']): CharacterizationResult {
+  return { tensors, layers: aggregateLayers(tensors), groups: aggregateGroups(tensors), applied };
+}
+
 /**
- * Runs the characterization. dSFT = SFT - Base, dRL = RL - SFT, both in
- * float32; tensors of rank >= 3 are flattened to (shape[0], rest).
+ * Runs the characterization in one pass (the work-unit plan in units.ts
+ * computes the same tensors in ranges).
  */
 export async function characterize(
   trio: { base: TensorSource; sft: TensorSource; rl: TensorSource },
@@ -93,45 +144,21 @@ export async function characterize(
   onProgress?: (p: CharacterizeProgress) => void,
   signal?: AbortSignal,
 ): Promise<CharacterizationResult> {
-  const topK = options.topK ?? 50;
-  if (!Number.isInteger(topK) || topK < 1) throw new RangeError(`'topK' must be a positive integer, got ${topK}`);
+  const topK = checkTopK(options.topK);
   const names = plannedTensors(trio.base, trio.sft, trio.rl, options.weightFilter);
-  const { visionBlocks, llmLayers } = countBlocks(trio.sft.tensors.keys());
-  const cuts = options.layerCuts ? validateLayerCuts(options.layerCuts, llmLayers) : defaultLayerCuts(llmLayers);
-
+  const where = placementContext(trio.sft, options.layerCuts);
   const tensors: TensorUpdate[] = [];
   for (const [i, name] of names.entries()) {
     if (signal?.aborted) throw new CancelledError();
-    const shape = trio.sft.tensors.get(name)!.shape;
-    const rows = shape[0]!;
-    const cols = shape.slice(1).reduce((a, b) => a * b, 1);
-
-    const { dSft, dRl, inNorm, froSft, froRl, cross } = await readDeltas(trio, name);
-
-    const spectrumSft = await solver.spectrum(dSft, rows, cols, { leftVectors: Math.min(topK, rows, cols) });
-    const spectrumRl = await solver.spectrum(dRl, rows, cols, { leftVectors: Math.min(topK, rows, cols) });
-    const placement = placeTensor(name, visionBlocks);
-    tensors.push({
-      name,
-      layerIndex: placement.layerIndex,
-      section: placement.section,
-      component: placement.component,
-      region: regionOf(placement, cuts),
-      shape: [...shape],
-      sft: updateStats(spectrumSft.values, froSft, inNorm, topK),
-      rl: updateStats(spectrumRl.values, froRl, inNorm, topK),
-      cosine: froSft === 0 || froRl === 0 ? null : cross / (froSft * froRl),
-      subspaceOverlap:
-        spectrumSft.left && spectrumRl.left
-          ? subspaceOverlap(spectrumSft.left, spectrumSft.leftCount, spectrumRl.left, spectrumRl.leftCount, rows)
-          : null,
-    });
+    tensors.push(await characterizeTensor(trio, solver, name, topK, where));
     onProgress?.({ done: i + 1, total: names.length, tensor: name });
   }
-  return {
-    tensors,
-    layers: aggregateLayers(tensors),
-    groups: aggregateGroups(tensors),
-    applied: { weightFilter: options.weightFilter ?? null, topK, layerCuts: cuts },
-  };
+  return summarizeCharacterization(tensors, { weightFilter: options.weightFilter ?? null, topK, layerCuts: where.cuts });
+}
+
+/** topK with its default (50), or RangeError. */
+export function checkTopK(topK: number | undefined): number {
+  const k = topK ?? 50;
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`'topK' must be a positive integer, got ${k}`);
+  return k;
 }
