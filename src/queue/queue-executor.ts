@@ -1,0 +1,196 @@
+/**
+ * The coordinator's side of the queue: hands a run's units to BullMQ and
+ * collects their results. BullMQ owns waiting, locking, stalled-unit
+ * recovery and bounded retries; this class only enqueues (idempotently, by
+ * job id), waits for each unit's outcome and passes it to the run manager,
+ * which stages it before the job is removed from Redis.
+ */
+import { Queue, QueueEvents, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { decodeUnitResult, type WorkUnit } from '../engine/units/work-unit.js';
+import { QueueUnavailable } from '../services/units/queue-unavailable.js';
+import type { UnitExecutor, UnitRunHooks } from '../services/units/unit-executor.js';
+import { quickClient, safeRedisUrl } from './redis-url.js';
+import { CANCEL_CHANNEL, UNIT_QUEUE, cancelledKey, toJobData, unitJobId, type UnitJobData, type UnitJobResult } from './unit-jobs.js';
+
+export interface QueueExecutorOptions {
+  redisUrl: string;
+  /** the package root units' modules are given relative to */
+  packageRoot: string;
+  /** tries of one unit before its run fails (a poison unit) [3] */
+  attempts?: number;
+  /** wait between tries [1000 ms] */
+  backoffMs?: number;
+  /** how long a health check waits for Redis [1000 ms] */
+  pingTimeoutMs?: number;
+}
+
+/** Where a unit's time went, for the bench (all epoch ms on the clocks involved). */
+export interface UnitTiming {
+  unitIndex: number;
+  enqueuedAt: number;
+  startedAt: number;
+  finishedAt: number;
+  storedAt: number;
+  computeMs: number;
+  worker: string;
+}
+
+interface ActiveRun {
+  runId: string;
+  hooks: UnitRunHooks;
+  /** units not collected yet, by job id */
+  pending: Map<string, WorkUnit>;
+}
+
+export class QueueExecutor implements UnitExecutor {
+  readonly name: string;
+  readonly #options: Required<QueueExecutorOptions>;
+  readonly #queue: Queue<UnitJobData, UnitJobResult>;
+  readonly #events: QueueEvents;
+  readonly #control: Redis;
+  readonly #runs = new Map<string, ActiveRun>();
+  readonly #timings: UnitTiming[] = [];
+
+  constructor(options: QueueExecutorOptions) {
+    this.#options = { attempts: 3, backoffMs: 1000, pingTimeoutMs: 1000, ...options };
+    this.name = `queue ${safeRedisUrl(options.redisUrl)}`;
+    const connection = { url: options.redisUrl };
+    this.#queue = new Queue<UnitJobData, UnitJobResult>(UNIT_QUEUE, { connection });
+    this.#events = new QueueEvents(UNIT_QUEUE, { connection });
+    // connection errors surface through ensureAvailable; unheard 'error' events would end the process
+    this.#queue.on('error', () => undefined);
+    this.#events.on('error', () => undefined);
+    this.#events.on('progress', ({ jobId, data }) => this.#onProgress(jobId, data));
+    this.#control = quickClient(options.redisUrl);
+    this.#control.on('error', () => undefined);
+    // Redis back after an outage, perhaps restarted empty: queue again what is still awaited (same job ids, so no duplicates)
+    this.#control.on('ready', () => {
+      for (const run of this.#runs.values()) void this.#enqueue(run, [...run.pending.values()]).catch(() => undefined);
+    });
+  }
+
+  /** Per-unit timings of the units collected so far (the bench reads them). */
+  timings(): readonly UnitTiming[] {
+    return this.#timings;
+  }
+
+  async ensureAvailable(): Promise<void> {
+    const url = safeRedisUrl(this.#options.redisUrl);
+    if (this.#control.status === 'wait') await this.#control.connect().catch(() => undefined);
+    if (this.#control.status !== 'ready') throw new QueueUnavailable(url, `Redis is not connected (${this.#control.status})`);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.#control.ping(),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer to PING within ${this.#options.pingTimeoutMs} ms`)), this.#options.pingTimeoutMs))),
+      ]);
+    } catch (error) {
+      throw new QueueUnavailable(url, (error as Error).message);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async run(runId: string, units: WorkUnit[], hooks: UnitRunHooks): Promise<void> {
+    hooks.signal.throwIfAborted();
+    if (units.length === 0) return;
+    const run: ActiveRun = { runId, hooks, pending: new Map(units.map((u) => [unitJobId(runId, u.index), u])) };
+    let onAbort: (() => void) | undefined;
+    const cancelled = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new Error('cancelled'));
+      hooks.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    cancelled.catch(() => undefined);
+    this.#runs.set(runId, run);
+    try {
+      // a run asked again after a cancel: its units may be taken again
+      await this.#control.del(cancelledKey(runId));
+      await this.#enqueue(run, units);
+      await Promise.race([Promise.all(units.map((unit) => this.#collect(run, unit))), cancelled]);
+    } catch (error) {
+      await this.#withdraw(run).catch(() => undefined);
+      throw error;
+    } finally {
+      if (onAbort) hooks.signal.removeEventListener('abort', onAbort);
+      this.#runs.delete(runId);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.#queue.close(), this.#events.close()]);
+    this.#control.disconnect();
+  }
+
+  async #enqueue(run: ActiveRun, units: readonly WorkUnit[]): Promise<void> {
+    for (const unit of units) {
+      // a unit that failed for good in an earlier try of this run starts over with fresh attempts
+      const earlier = await this.#queue.getJob(unitJobId(run.runId, unit.index));
+      if (earlier && (await earlier.isFailed())) await earlier.remove();
+    }
+    await this.#queue.addBulk(
+      units.map((unit) => ({
+        name: unit.label,
+        data: toJobData(run.runId, unit, this.#options.packageRoot),
+        opts: {
+          jobId: unitJobId(run.runId, unit.index),
+          attempts: this.#options.attempts,
+          backoff: { type: 'fixed', delay: this.#options.backoffMs },
+          // the coordinator removes a job once its result is staged; a failed one stays to be read
+          removeOnComplete: false,
+          removeOnFail: false,
+        },
+      })),
+    );
+  }
+
+  async #collect(run: ActiveRun, unit: WorkUnit): Promise<void> {
+    const id = unitJobId(run.runId, unit.index);
+    const job = (await this.#queue.getJob(id)) as Job<UnitJobData, UnitJobResult> | undefined;
+    if (!job) throw new Error(`unit ${unit.index} (${unit.label}) vanished from the queue before it finished`);
+    let answer: UnitJobResult;
+    try {
+      const raw = (await job.waitUntilFinished(this.#events)) as UnitJobResult | string;
+      answer = typeof raw === 'string' ? (JSON.parse(raw) as UnitJobResult) : raw;
+    } catch (error) {
+      const failed = await this.#queue.getJob(id).catch(() => undefined);
+      const attempts = failed?.attemptsMade ?? this.#options.attempts;
+      throw new Error(`unit ${unit.index} (${unit.label}) failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${(error as Error).message}`);
+    }
+    if (run.hooks.signal.aborted) return;
+    await run.hooks.onUnitDone(unit, decodeUnitResult(Buffer.from(answer.result, 'base64')), answer.worker);
+    run.pending.delete(id);
+    this.#timings.push({
+      unitIndex: unit.index,
+      enqueuedAt: job.timestamp,
+      startedAt: answer.startedAt,
+      finishedAt: answer.finishedAt,
+      storedAt: Date.now(),
+      computeMs: answer.computeMs,
+      worker: answer.worker,
+    });
+    await job.remove().catch(() => undefined);
+  }
+
+  /** A cancelled or failed run: queued units are removed, running ones told to stop; finished ones stay to be collected if it is asked again. */
+  async #withdraw(run: ActiveRun): Promise<void> {
+    await this.#control.set(cancelledKey(run.runId), '1', 'EX', 24 * 3600);
+    await this.#control.publish(CANCEL_CHANNEL, run.runId);
+    for (const id of run.pending.keys()) {
+      const job = await this.#queue.getJob(id);
+      if (!job) continue;
+      const state = await job.getState();
+      if (state !== 'active' && state !== 'completed' && state !== 'failed') await job.remove().catch(() => undefined);
+    }
+  }
+
+  #onProgress(jobId: string, data: unknown): void {
+    for (const run of this.#runs.values()) {
+      const unit = run.pending.get(jobId);
+      if (!unit) continue;
+      const { fraction, message } = (data ?? {}) as { fraction?: number; message?: string };
+      if (typeof fraction === 'number') run.hooks.onUnitProgress(unit, fraction, message);
+      return;
+    }
+  }
+}
