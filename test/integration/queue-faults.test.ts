@@ -92,7 +92,7 @@ describe('queue faults', () => {
     expect(logLines(plan.logFile).filter(([w, i]) => w === 'done' && Number(i) === victim)[0]![2]).toBe(String(workers[1]!.pid));
   });
 
-  it('a poison unit fails its run with the unit and the reason after a bounded number of attempts', async () => {
+  it('a poison unit fails its run with the unit and the reason after a bounded number of attempts; an input no worker holds is refused at once', async () => {
     await setUp(['w']);
     const plan = { units: 3, size: 8, poison: [1], logFile: join(dir, 'poison.log') };
     const handle = await runs.startOrJoin(testPlanSpec(plan));
@@ -101,6 +101,15 @@ describe('queue faults', () => {
     expect(run?.status).toBe('FAILED');
     expect(run?.error).toBe('unit 1 (test unit 1) failed after 2 attempts: unit 1 is poison');
     expect(count(plan.logFile, 'start', 1)).toBe(2);
+
+    // a unit whose input this worker holds nowhere is refused at once, not retried
+    const stranger = { role: 'base', path: join(dir, 'no-such-checkpoint'), fingerprint: 'f'.repeat(64) };
+    const refused = await runs.startOrJoin(testPlanSpec({ units: 1, size: 8, inputs: [stranger], logFile: join(dir, 'refused.log') }));
+    await refused.settled;
+    const [refusedRun] = await warehouse.getRuns([refused.runId]);
+    expect(refusedRun?.status).toBe('FAILED');
+    expect(refusedRun?.error).toMatch(/^unit 0 \(test unit 0\) failed after 1 attempt: worker w refused the unit: no copy of input 'base' \(.*no-such-checkpoint, fingerprint f{16}…\)/);
+    expect(existsSync(join(dir, 'refused.log'))).toBe(false);
   });
 
   it('cancel removes the queued units and stops the running one; asking again resumes', async () => {

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RunSpec } from '../../../src/services/run-manager.js';
-import { encodeUnitResult, type UnitPlan, type WorkUnit } from '../../../src/engine/units/work-unit.js';
+import { encodeUnitResult, type UnitInput, type UnitPlan, type WorkUnit } from '../../../src/engine/units/work-unit.js';
 import type { TestUnitInput } from './test-unit.js';
 
 export interface TestPlanOptions {
@@ -17,6 +17,8 @@ export interface TestPlanOptions {
   poison?: number[];
   /** the units note 'start'/'done' lines here */
   logFile?: string;
+  /** files every unit declares it reads (workers check their fingerprints) */
+  inputs?: UnitInput[];
   /** distinguishes otherwise equal runs (it enters the cache key) */
   tag?: string;
 }
@@ -37,7 +39,7 @@ export function testPlanUnits(options: TestPlanOptions): WorkUnit[] {
       failWith: options.poison?.includes(index) ? `unit ${index} is poison` : undefined,
       logFile: options.logFile,
     };
-    return { index, module: TEST_UNIT_MODULE, exportName: 'testUnit', input, inputs: [], label: `test unit ${index}` };
+    return { index, module: TEST_UNIT_MODULE, exportName: 'testUnit', input, inputs: options.inputs ?? [], label: `test unit ${index}` };
   });
 }
 
