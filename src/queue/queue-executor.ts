@@ -36,6 +36,8 @@ export interface UnitTiming {
   worker: string;
 }
 
+const CLOSE_TIMEOUT_MS = 2000;
+
 interface ActiveRun {
   runId: string;
   hooks: UnitRunHooks;
@@ -46,8 +48,7 @@ interface ActiveRun {
 export class QueueExecutor implements UnitExecutor {
   readonly name: string;
   readonly #options: Required<QueueExecutorOptions>;
-  readonly #queue: Queue<UnitJobData, UnitJobResult>;
-  readonly #events: QueueEvents;
+  #bull: { queue: Queue<UnitJobData, UnitJobResult>; events: QueueEvents } | undefined;
   readonly #control: Redis;
   readonly #runs = new Map<string, ActiveRun>();
   readonly #timings: UnitTiming[] = [];
@@ -55,19 +56,39 @@ export class QueueExecutor implements UnitExecutor {
   constructor(options: QueueExecutorOptions) {
     this.#options = { attempts: 3, backoffMs: 1000, pingTimeoutMs: 1000, ...options };
     this.name = `queue ${safeRedisUrl(options.redisUrl)}`;
-    const connection = { url: options.redisUrl };
-    this.#queue = new Queue<UnitJobData, UnitJobResult>(UNIT_QUEUE, { connection });
-    this.#events = new QueueEvents(UNIT_QUEUE, { connection });
-    // connection errors surface through ensureAvailable; unheard 'error' events would end the process
-    this.#queue.on('error', () => undefined);
-    this.#events.on('error', () => undefined);
-    this.#events.on('progress', ({ jobId, data }) => this.#onProgress(jobId, data));
     this.#control = quickClient(options.redisUrl);
     this.#control.on('error', () => undefined);
     // Redis back after an outage, perhaps restarted empty: queue again what is still awaited (same job ids, so no duplicates)
     this.#control.on('ready', () => {
       for (const run of this.#runs.values()) void this.#enqueue(run, [...run.pending.values()]).catch(() => undefined);
     });
+  }
+
+  /**
+   * BullMQ's queue and events, made on first use once Redis answered: made
+   * earlier, their close would wait for a Redis that never came, and a
+   * server whose runs all compute in process would never need them.
+   */
+  get #queue(): Queue<UnitJobData, UnitJobResult> {
+    return this.#connected().queue;
+  }
+
+  get #events(): QueueEvents {
+    return this.#connected().events;
+  }
+
+  #connected(): { queue: Queue<UnitJobData, UnitJobResult>; events: QueueEvents } {
+    if (!this.#bull) {
+      const connection = { url: this.#options.redisUrl };
+      const queue = new Queue<UnitJobData, UnitJobResult>(UNIT_QUEUE, { connection });
+      const events = new QueueEvents(UNIT_QUEUE, { connection });
+      // connection errors surface through ensureAvailable; unheard 'error' events would end the process
+      queue.on('error', () => undefined);
+      events.on('error', () => undefined);
+      events.on('progress', ({ jobId, data }) => this.#onProgress(jobId, data));
+      this.#bull = { queue, events };
+    }
+    return this.#bull;
   }
 
   /** Per-unit timings of the units collected so far (the bench reads them). */
@@ -77,19 +98,21 @@ export class QueueExecutor implements UnitExecutor {
 
   async ensureAvailable(): Promise<void> {
     const url = safeRedisUrl(this.#options.redisUrl);
-    if (this.#control.status === 'wait') await this.#control.connect().catch(() => undefined);
-    if (this.#control.status !== 'ready') throw new QueueUnavailable(url, `Redis is not connected (${this.#control.status})`);
     let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.#options.pingTimeoutMs} ms (${this.#control.status})`)), this.#options.pingTimeoutMs);
+    });
     try {
-      await Promise.race([
-        this.#control.ping(),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer to PING within ${this.#options.pingTimeoutMs} ms`)), this.#options.pingTimeoutMs))),
-      ]);
+      // just started, or reconnecting after a blip: give it the same moment a PING gets
+      if (this.#control.status !== 'ready') await Promise.race([new Promise((resolve) => this.#control.once('ready', resolve)), deadline]);
+      await Promise.race([this.#control.ping(), deadline]);
     } catch (error) {
       throw new QueueUnavailable(url, (error as Error).message);
     } finally {
       clearTimeout(timer);
+      deadline.catch(() => undefined);
     }
+    this.#connected();
   }
 
   async run(runId: string, units: WorkUnit[], hooks: UnitRunHooks): Promise<void> {
@@ -118,8 +141,13 @@ export class QueueExecutor implements UnitExecutor {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.#queue.close(), this.#events.close()]);
+    // BullMQ's close and disconnect wait for a connection that may never come (Redis down): bounded
     this.#control.disconnect();
+    if (!this.#bull) return;
+    let timer: NodeJS.Timeout | undefined;
+    const closed = Promise.allSettled([this.#bull.queue.close(), this.#bull.events.close()]);
+    await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, CLOSE_TIMEOUT_MS)))]);
+    clearTimeout(timer);
   }
 
   async #enqueue(run: ActiveRun, units: readonly WorkUnit[]): Promise<void> {

@@ -20,7 +20,7 @@ export function safeRedisUrl(raw: string): string {
   return url.toString().replace(/\/$/, '');
 }
 
-/** A client that answers or fails at once while Redis is unreachable (no offline queue), for health checks and pub/sub. */
+/** A client that fails at once while Redis is unreachable (no offline queue) and reconnects every 500 ms, for health checks and control keys. */
 export function quickClient(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => 500, ...options });
+  return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => 500, ...options });
 }
