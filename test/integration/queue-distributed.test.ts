@@ -26,7 +26,8 @@ describe('units through the queue', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'frankenscope-queue-'));
     redis = await startRedis();
-    workers.push(...(await Promise.all(['w1', 'w2'].map((name) => startWorkerProcess(redis.url, { name })))));
+    // w2 takes two units at once, each in its own model thread
+    workers.push(...(await Promise.all([startWorkerProcess(redis.url, { name: 'w1' }), startWorkerProcess(redis.url, { name: 'w2', concurrency: 2 })])));
   });
 
   afterAll(async () => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Checkpoint } from '../../src/engine/checkpoint/index.js';
 import { writePlantedTrio } from '../../src/engine/fixtures/index.js';
 import { InputMismatch, InputVerifier } from '../../src/queue/input-verifier.js';
+import { moduleHref, toJobData } from '../../src/queue/unit-jobs.js';
 
 describe('InputVerifier', () => {
   let dir: string;
@@ -45,5 +46,22 @@ describe('InputVerifier', () => {
     expect(refusal).toBeInstanceOf(InputMismatch);
     expect((refusal as Error).message).toContain(`input 'sft' (${sft}`);
     expect((refusal as Error).message).toContain(join(dir, 'worker-roots'));
+  });
+});
+
+describe('unit modules on the queue', () => {
+  const unit = { index: 2, exportName: 'f', input: null, inputs: [], label: 'u2' };
+
+  it('travel relative to the package, so a worker installed elsewhere runs its own copy', () => {
+    const data = toJobData('run', { ...unit, module: 'file:///opt/frankenscope/src/engine/analyses/ablation.ts' }, '/opt/frankenscope');
+    expect(data.unit.packageModule).toBe('src/engine/analyses/ablation.ts');
+    expect(moduleHref(data.unit.packageModule, '/home/w/frankenscope')).toBe('file:///home/w/frankenscope/src/engine/analyses/ablation.ts');
+  });
+
+  it('outside the package are refused on both ends', () => {
+    expect(() => toJobData('run', { ...unit, module: 'file:///tmp/evil.ts' }, '/opt/frankenscope')).toThrow(
+      'unit 2 (u2): module file:///tmp/evil.ts is outside the package /opt/frankenscope; queue workers only run package modules',
+    );
+    expect(() => moduleHref('../../tmp/evil.ts', '/home/w/frankenscope')).toThrow("module '../../tmp/evil.ts' is outside the package");
   });
 });
