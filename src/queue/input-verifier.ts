@@ -3,7 +3,8 @@
  * input's content fingerprint must match, at the coordinator's path or in a
  * folder of the worker's own model roots (then the unit's paths are
  * rewritten to it). Fingerprints are remembered per path until a file stamp
- * changes (file-stamps.ts), so a checkpoint is hashed once per worker.
+ * anywhere in the folder changes (file-stamps.ts), so a checkpoint is hashed
+ * once per worker.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -67,13 +68,13 @@ export class InputVerifier {
 
   /** The content fingerprint of a checkpoint folder or probe set at `path`, undefined when it is neither. */
   async fingerprintOf(path: string): Promise<string | undefined> {
-    const stamp = directoryStamp(path);
+    const stamp = treeStamp(path);
     if (stamp === undefined) return undefined;
     const known = this.#known.get(path);
     if (known && known.stamp === stamp) return known.fingerprint;
     const fingerprint = await this.#compute(path);
     // kept only if nothing changed while it was read
-    if (directoryStamp(path) === stamp) this.#known.set(path, { stamp, fingerprint });
+    if (treeStamp(path) === stamp) this.#known.set(path, { stamp, fingerprint });
     return fingerprint;
   }
 
@@ -90,11 +91,26 @@ export class InputVerifier {
           await checkpoint.close();
         }
       }
-      return (await loadProbeSet(path)).fingerprint;
+      // as registration with skipInvalidExamples: the examples whose images do not decode are left out and
+      // named in the fingerprint, so a set registered either way is matched (and one that broke since is not)
+      return (await loadProbeSet(path, { decodeImages: true, skipInvalidExamples: true })).fingerprint;
     } catch {
       return undefined;
     }
   }
+}
+
+/** The stamps of a folder and every folder below it (a probe set keeps its images in subfolders). */
+function treeStamp(dir: string): string | undefined {
+  const own = directoryStamp(dir);
+  if (own === undefined) return undefined;
+  let subdirs: string[] = [];
+  try {
+    subdirs = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch {
+    return undefined;
+  }
+  return [own, ...subdirs.map((name) => treeStamp(join(dir, name)) ?? `${join(dir, name)}|unreadable`)].join('\n');
 }
 
 /** Every string equal to a moved path, or below it, pointing at the new place instead. */

@@ -1,5 +1,5 @@
 /** A worker reads a unit's checkpoint where it holds the same content: at the planned path, or under its own model roots. */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,9 @@ import { Checkpoint } from '../../src/engine/checkpoint/index.js';
 import { writePlantedTrio } from '../../src/engine/fixtures/index.js';
 import { InputMismatch, InputVerifier } from '../../src/queue/input-verifier.js';
 import { moduleHref, toJobData } from '../../src/queue/unit-jobs.js';
+import { ProbeSetRegistry } from '../../src/services/probe-set-registry.js';
+import { Warehouse } from '../../src/warehouse/index.js';
+import { writeCountingPairs } from '../helpers/probe-fixtures.js';
 
 describe('InputVerifier', () => {
   let dir: string;
@@ -46,6 +49,48 @@ describe('InputVerifier', () => {
     expect(refusal).toBeInstanceOf(InputMismatch);
     expect((refusal as Error).message).toContain(`input 'sft' (${sft}`);
     expect((refusal as Error).message).toContain(join(dir, 'worker-roots'));
+  });
+});
+
+describe('InputVerifier on probe sets', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'frankenscope-input-probes-'));
+  });
+
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('matches the fingerprints the registry gives, with or without examples left out, and not a set changed since', async () => {
+    const whole = join(dir, 'coordinator', 'whole');
+    const damaged = join(dir, 'coordinator', 'damaged');
+    await writeCountingPairs(whole, 3);
+    await writeCountingPairs(damaged, 3);
+    await writeFile(join(damaged, 'counting', 'images', 'c1_t.png'), 'these bytes are no image');
+    const warehouse = await Warehouse.open(':memory:');
+    let wholeRow, damagedRow;
+    try {
+      const registry = new ProbeSetRegistry(warehouse, [join(dir, 'coordinator')]);
+      wholeRow = await registry.register(whole, 'whole');
+      damagedRow = await registry.register(damaged, 'damaged', { skipInvalidExamples: true });
+    } finally {
+      warehouse.closeSync();
+    }
+    expect(damagedRow.skipped).toHaveLength(1);
+    const verifier = new InputVerifier([]);
+    expect(await verifier.fingerprintOf(whole)).toBe(wholeRow.fingerprint);
+    expect(await verifier.fingerprintOf(damaged)).toBe(damagedRow.fingerprint);
+
+    // a worker's copy of the whole set, elsewhere, is found under its roots
+    await cp(whole, join(dir, 'worker', 'sets', 'whole'), { recursive: true });
+    const roaming = new InputVerifier([join(dir, 'worker')]);
+    expect(await roaming.localize({ root: '/gone/whole' }, [{ role: 'probes', path: '/gone/whole', fingerprint: wholeRow.fingerprint }])).toEqual({
+      root: join(dir, 'worker', 'sets', 'whole'),
+    });
+
+    // an image of the whole set breaks after planning: its fingerprint no longer matches
+    await writeFile(join(whole, 'counting', 'images', 'c2_t.png'), 'broken later');
+    expect(await verifier.fingerprintOf(whole)).not.toBe(wholeRow.fingerprint);
   });
 });
 
