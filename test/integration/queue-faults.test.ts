@@ -73,7 +73,8 @@ describe('queue faults', () => {
   });
 
   it('a worker killed mid-unit: BullMQ gives the unit to the other worker, same result, nothing duplicated', async () => {
-    await setUp(['doomed', 'survivor'], { lockMs: 1500, stalledMs: 500 });
+    // short enough for a quick test, long enough that a live worker starved of CPU for a moment keeps its lock
+    await setUp(['doomed', 'survivor'], { lockMs: 3000, stalledMs: 1000 });
     const plan = { units: 4, size: 40, sleepMs: 1200, logFile: join(dir, 'kill.log') };
     let sha: string | undefined;
     const handle = await runs.startOrJoin(testPlanSpec(plan, (r) => (sha = sha256(r.bytes))));
