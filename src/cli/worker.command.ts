@@ -18,6 +18,8 @@ export async function workerCommand(config: AppConfig, opts: WorkerCliOptions): 
   const redisUrl = opts.redis ?? config.redisUrl;
   if (!redisUrl) throw new Error('no queue to work for: give --redis redis://host:port or set FRANKENSCOPE_REDIS_URL');
   parseRedisUrl(redisUrl);
+  // BullMQ waits for Redis without a word; say what it waits for
+  console.log(`frankenscope worker: connecting to ${safeRedisUrl(redisUrl)}`);
   const worker = await startUnitWorker({
     redisUrl,
     packageRoot: PACKAGE_ROOT,
