@@ -26,7 +26,7 @@ export interface UnitWorkerOptions {
   threads?: number;
   /** how long a unit's lock lasts without renewal; a killed worker's unit goes to another after about this long [30000] */
   lockDurationMs?: number;
-  /** how often this worker looks for stalled units [lockDuration / 2... BullMQ's 30000] */
+  /** how often this worker looks for units whose worker died [BullMQ's 30000] */
   stalledIntervalMs?: number;
   /** a unit whose worker died this many times more fails [1] */
   maxStalledCount?: number;
