@@ -202,14 +202,16 @@ export class QueueExecutor implements UnitExecutor {
 
   /** A cancelled or failed run: queued units are removed, running ones told to stop; finished ones stay to be collected if it is asked again. */
   async #withdraw(run: ActiveRun): Promise<void> {
+    // no unit of the run starts from now on; queued ones are removed before the running ones are
+    // stopped, so a worker freed by the stop does not take one of them in between
     await this.#control.set(cancelledKey(run.runId), '1', 'EX', 24 * 3600);
-    await this.#control.publish(CANCEL_CHANNEL, run.runId);
     for (const id of run.pending.keys()) {
       const job = await this.#queue.getJob(id);
       if (!job) continue;
       const state = await job.getState();
       if (state !== 'active' && state !== 'completed' && state !== 'failed') await job.remove().catch(() => undefined);
     }
+    await this.#control.publish(CANCEL_CHANNEL, run.runId);
   }
 
   #onProgress(jobId: string, data: unknown): void {
