@@ -14,7 +14,7 @@ describe('queue configuration', () => {
     expect(() => loadConfig({ FRANKENSCOPE_REDIS_URL: 'localhost:6379' })).toThrow("FRANKENSCOPE_REDIS_URL must look like redis://host:port, got 'localhost:6379'");
   });
 
-  it('a server whose Redis never answers starts, refuses runs cut into units with QueueUnavailable, and closes', async () => {
+  it('a server whose Redis never answers starts, refuses runs cut into units with QueueUnavailable, computes whole-piece runs, and closes', async () => {
     const port = await freePort();
     const config = { ...loadConfig({ FRANKENSCOPE_WAREHOUSE: ':memory:', FRANKENSCOPE_REDIS_URL: `redis://127.0.0.1:${port}` }), demoDir: '/nonexistent', demoProbesDir: '/nonexistent' };
     const app = await createApp(config);
@@ -23,6 +23,16 @@ describe('queue configuration', () => {
       expect(refusal).toBeInstanceOf(QueueUnavailable);
       expect((refusal as Error).message).toContain(`the work queue at redis://127.0.0.1:${port} is unavailable`);
       expect(await app.services.warehouse.listRuns()).toEqual([]);
+      // runs computed in one piece never touch the queue: they still compute in process
+      const whole = await app.services.runs.startOrJoin({
+        kind: 'whole-piece',
+        params: {},
+        inputs: [],
+        compute: async () => ({ layerEffects: [] }),
+        store: (warehouse, runId, rows) => warehouse.completeAnalysisRun(runId, rows),
+      });
+      await whole.settled;
+      expect((await app.services.warehouse.getRuns([whole.runId]))[0]?.status).toBe('DONE');
     } finally {
       await app.close();
     }
