@@ -50,6 +50,7 @@ export class QueueExecutor implements UnitExecutor {
   readonly #options: Required<QueueExecutorOptions>;
   #bull: { queue: Queue<UnitJobData, UnitJobResult>; events: QueueEvents } | undefined;
   readonly #control: Redis;
+  #lastError: string | undefined;
   readonly #runs = new Map<string, ActiveRun>();
   readonly #timings: UnitTiming[] = [];
 
@@ -57,7 +58,9 @@ export class QueueExecutor implements UnitExecutor {
     this.#options = { attempts: 3, backoffMs: 1000, pingTimeoutMs: 1000, ...options };
     this.name = `queue ${safeRedisUrl(options.redisUrl)}`;
     this.#control = quickClient(options.redisUrl);
-    this.#control.on('error', () => undefined);
+    // kept for the QUEUE_UNAVAILABLE message (refused connection, wrong password, ...)
+    this.#control.on('error', (error: Error) => (this.#lastError = error.message));
+    this.#control.on('ready', () => (this.#lastError = undefined));
     // Redis back after an outage, perhaps restarted empty: queue again what is still awaited (same job ids, so no duplicates)
     this.#control.on('ready', () => {
       for (const run of this.#runs.values()) void this.#enqueue(run, [...run.pending.values()]).catch(() => undefined);
@@ -107,7 +110,8 @@ export class QueueExecutor implements UnitExecutor {
       if (this.#control.status !== 'ready') await Promise.race([new Promise((resolve) => this.#control.once('ready', resolve)), deadline]);
       await Promise.race([this.#control.ping(), deadline]);
     } catch (error) {
-      throw new QueueUnavailable(url, (error as Error).message);
+      const last = this.#lastError ? `; last error: ${this.#lastError}` : '';
+      throw new QueueUnavailable(url, `${(error as Error).message}${last}`);
     } finally {
       clearTimeout(timer);
       deadline.catch(() => undefined);
