@@ -17,6 +17,9 @@ import { ModelWorker } from './engine/runtime/model-worker.js';
 import { Warehouse } from './warehouse/index.js';
 import { ENGINE_VERSION } from './engine/version.js';
 import { InProcessExecutor } from './services/units/in-process-executor.js';
+import type { UnitExecutor } from './services/units/unit-executor.js';
+import { QueueExecutor } from './queue/queue-executor.js';
+import { PACKAGE_ROOT } from './config.js';
 
 export interface App {
   services: AppServices;
@@ -49,8 +52,11 @@ export async function createApp(config: AppConfig, options: { registerDemo?: boo
     );
     return modelWorker;
   };
-  // the units of runs given as plans run in this process's model worker (the embedded default)
-  const runs = new RunManager(warehouse, ENGINE_VERSION, new InProcessExecutor(modelWorkerHandle));
+  // the units of runs given as plans go to queue workers when a queue is configured, else to this process's model worker (the embedded default)
+  const executor: UnitExecutor = config.redisUrl
+    ? new QueueExecutor({ redisUrl: config.redisUrl, packageRoot: PACKAGE_ROOT })
+    : new InProcessExecutor(modelWorkerHandle);
+  const runs = new RunManager(warehouse, ENGINE_VERSION, executor);
   const characterizations = new CharacterizationService(warehouse, registry, runs);
   const analyses = new AnalysisService(warehouse, registry, probeSets, runs);
   const variants = new VariantService(warehouse, registry, probeSets, runs, modelWorkerHandle, config.modelRoots);
@@ -82,7 +88,7 @@ export async function createApp(config: AppConfig, options: { registerDemo?: boo
     services,
     async close() {
       try {
-        await modelWorker?.then((w) => w.release()).catch(() => undefined);
+        await Promise.allSettled([modelWorker?.then((w) => w.release()), executor.close?.()]);
       } finally {
         // the lake's queued writes end first: a CLI command closes right after its run is queued, and closeSync would abandon it
         await warehouse.lakeSettled();

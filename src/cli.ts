@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The frankenscope command line: serve, characterize, sql, export, run, localize, attention-shift, patch, transfer, variant, report. */
+/** The frankenscope command line: serve, worker, characterize, sql, export, run, localize, attention-shift, patch, transfer, variant, report. */
 import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
 import { characterizeCommand } from './cli/characterize.command.js';
@@ -9,6 +9,7 @@ import { runCommand } from './cli/run.command.js';
 import { transferCommand, type TransferCliOptions } from './cli/transfer.command.js';
 import { reportCommand, type ReportCliOptions } from './cli/report.command.js';
 import { variantCommand, type VariantCliOptions } from './cli/variant.command.js';
+import { workerCommand, type WorkerCliOptions } from './cli/worker.command.js';
 import { finishAnalysis, modelId, openCliApp, probeSetId, requestOptions, type AnalysisCliOptions } from './cli/analysis.command.js';
 import { loadConfig } from './config.js';
 import { DEFAULT_MAX_NEW_TOKENS, FORMAT_MAX_NEW_TOKENS } from './services/analysis-options.js';
@@ -204,6 +205,18 @@ program
   .option('--out <file>', 'where the HTML goes', 'report.html')
   .option('--skip-invalid-examples', SKIP_INVALID_HELP)
   .action(async (opts: ReportCliOptions) => reportCommand(loadConfig(), opts));
+
+program
+  .command('worker')
+  .description('compute work units from the queue of a server started with FRANKENSCOPE_REDIS_URL (docs/scaling.md); runs until stopped')
+  .option('--redis <url>', 'the queue, e.g. redis://10.0.0.5:6379 (default $FRANKENSCOPE_REDIS_URL)')
+  .option('--concurrency <n>', 'units at once, each in its own model thread (default 1)', positiveInt)
+  .option('--threads <n>', 'intra-op threads per model thread (default $FRANKENSCOPE_ENGINE_THREADS, else every core)', positiveInt)
+  .option('--name <name>', "this worker's name in run messages (default host:pid)")
+  .option('--lock-ms <ms>', "how long a unit's lock lasts unrenewed: a killed worker's unit moves on after about this long (default 30000)", positiveInt)
+  .option('--stalled-ms <ms>', 'how often to look for units whose worker died (default 30000)', positiveInt)
+  .option('--quiet', 'no line per unit')
+  .action(async (opts: WorkerCliOptions) => workerCommand(loadConfig(), opts));
 
 program.parseAsync(process.argv).catch((err: Error) => {
   console.error(`frankenscope: ${err.message}`);

@@ -58,6 +58,8 @@ export interface AppConfig {
    * CLI's own work, and one core less when serving, so requests keep a core while an analysis computes
    */
   engineThreads: number | undefined;
+  /** the work queue (FRANKENSCOPE_REDIS_URL): units of runs go to `frankenscope worker`s through it; unset, they run in this process */
+  redisUrl: string | null;
   /** analysis threads run at a lower OS priority than the request thread (set when serving) */
   backgroundAnalyses?: boolean;
   /** the Parquet lake folder (FRANKENSCOPE_LAKE); unset: beside the warehouse file (lakeRoot); null ('off'): none */
@@ -97,6 +99,12 @@ function hostList(raw: string | undefined): string[] {
   return entries;
 }
 
+function redisUrl(raw: string | undefined): string | null {
+  if (raw === undefined || raw === '') return null;
+  if (!/^rediss?:\/\/[^\s]+$/.test(raw)) throw new RangeError(`FRANKENSCOPE_REDIS_URL must look like redis://host:port, got '${raw}'`);
+  return raw;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const port = env.PORT ? Number(env.PORT) : 4000;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`PORT must be an integer 0-65535, got '${env.PORT}'`);
@@ -122,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxCost: positiveInt(env, 'FRANKENSCOPE_MAX_COST', DEFAULT_OPERATION_LIMITS.maxCost),
     },
     production: env.NODE_ENV === 'production',
+    redisUrl: redisUrl(env.FRANKENSCOPE_REDIS_URL),
     engineThreads: env.FRANKENSCOPE_ENGINE_THREADS ? positiveInt(env, 'FRANKENSCOPE_ENGINE_THREADS', 1) : undefined,
     lakePath: !env.FRANKENSCOPE_LAKE ? undefined : env.FRANKENSCOPE_LAKE === 'off' ? null : resolve(env.FRANKENSCOPE_LAKE),
   };

@@ -19,6 +19,7 @@ import { ChatTemplateError } from '../engine/model/chat.js';
 import { ModelConfigError } from '../engine/model/config.js';
 import { QwenImageError } from '../engine/model/families/qwen-vl/image-processor.js';
 import { PromptError } from '../engine/model/prompt.js';
+import { QueueUnavailable } from '../services/units/queue-unavailable.js';
 import { BadUserInputError, CheckpointInvalidError, ClientError, NotFoundError, PathNotAllowedError } from '../schema/errors.js';
 
 export function toClientError(err: unknown): GraphQLError {
@@ -43,6 +44,8 @@ export function toClientError(err: unknown): GraphQLError {
     if (err.reason === 'MISSING') return new ClientError('NOT_FOUND', err.message, { reason: err.reason });
     return new ClientError('BAD_USER_INPUT', err.message, { reason: err.reason });
   }
+  // Redis down: the request needs the queue; nothing was started, finished results still read
+  if (err instanceof QueueUnavailable) return new ClientError('QUEUE_UNAVAILABLE', err.message);
   if (err instanceof WarehouseError) {
     if (err.code === 'SQL_REFUSED' || err.code === 'SQL_TIMEOUT' || err.code === 'SQL_ERROR') return new ClientError(err.code, err.message);
   }

@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'SQL_ERROR'
   | 'RUN_FAILED'
   | 'MODEL_UNSUPPORTED'
-  | 'IMAGE_INVALID';
+  | 'IMAGE_INVALID'
+  | 'QUEUE_UNAVAILABLE';
 
 export class ClientError extends GraphQLError {
   constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {

@@ -2,10 +2,15 @@
  * Runs analyses at most once per cache key: concurrent identical requests
  * join the run in flight (single flight), and finished runs are served from
  * the warehouse. A run's rows are stored atomically with its DONE status.
+ *
+ * A run given as a plan is the coordinator's job: each finished unit is
+ * staged in the warehouse as it arrives, so asking again for a run that did
+ * not finish (server killed, cancelled, a unit failed) reuses that run and
+ * computes only the units not staged yet.
  */
 import { cacheKey, type Warehouse } from '../warehouse/index.js';
 import { ENGINE_VERSION } from '../engine/version.js';
-import type { UnitPlan } from '../engine/units/work-unit.js';
+import { decodeUnitResult, encodeUnitResult, type UnitPlan, type WorkUnit } from '../engine/units/work-unit.js';
 import type { UnitExecutor } from './units/unit-executor.js';
 
 export interface RunSpec<R> {
@@ -86,6 +91,23 @@ export class RunManager {
   private async begin<R>(key: string, spec: RunSpec<R>): Promise<RunHandle> {
     const existing = await this.warehouse.findRunByCacheKey(key);
     if (existing && existing.status === 'DONE') return { runId: existing.id, settled: Promise.resolve(), cached: true };
+    // refused before anything is written: a run that cannot reach its workers is not started
+    if (spec.plan) await this.executor?.ensureAvailable?.();
+    const runId = (spec.plan && (await this.resumable(key))) || (await this.create(key, spec));
+    this.live.set(runId, { progress: 0, message: null });
+    const settled = this.execute(runId, spec).finally(() => this.live.delete(runId));
+    return { runId, settled, cached: false };
+  }
+
+  /** The unfinished run of this cache key, made RUNNING again, whose staged units are kept. */
+  private async resumable(key: string): Promise<string | undefined> {
+    const unfinished = await this.warehouse.findUnfinishedRunByCacheKey(key);
+    if (!unfinished) return undefined;
+    await this.warehouse.resumeRun(unfinished.id, unfinished.progress);
+    return unfinished.id;
+  }
+
+  private async create<R>(key: string, spec: RunSpec<R>): Promise<string> {
     const run = await this.warehouse.createRun({
       kind: spec.kind,
       params: spec.params,
@@ -93,9 +115,7 @@ export class RunManager {
       engineVersion: this.engineVersion,
       inputs: spec.inputs,
     });
-    this.live.set(run.id, { progress: 0, message: null });
-    const settled = this.execute(run.id, spec).finally(() => this.live.delete(run.id));
-    return { runId: run.id, settled, cached: false };
+    return run.id;
   }
 
   private async execute<R>(runId: string, spec: RunSpec<R>): Promise<void> {
@@ -129,19 +149,62 @@ export class RunManager {
     if (!spec.plan) throw new Error(`run kind '${spec.kind}' gives neither compute nor plan`);
     if (!this.executor) throw new Error(`run kind '${spec.kind}' is cut into units but this run manager has no unit executor`);
     const plan = await spec.plan();
-    const total = plan.units.length;
-    const results: unknown[] = new Array(total);
-    let done = 0;
-    await this.executor.run(runId, plan.units, {
+    const staged = await this.stagedResults(runId, plan.units);
+    const tally = new WorkerTally(plan.units.length);
+    for (const unit of staged.values()) tally.add(unit.worker);
+    const pending = plan.units.filter((unit) => !staged.has(unit.index));
+    if (staged.size > 0) onProgress(tally.fraction(), `resumed with ${tally.summary()}`);
+    await this.executor.run(runId, pending, {
       signal,
-      onUnitDone: async (unit, result) => {
-        results[unit.index] = result;
-        done += 1;
-        onProgress(total ? done / total : 1, `unit ${done}/${total} done (${unit.label})`);
+      onUnitDone: async (unit, result, worker) => {
+        const bytes = encodeUnitResult(result);
+        await this.warehouse.stageUnit(runId, { unitIndex: unit.index, label: unit.label, worker }, bytes);
+        staged.set(unit.index, { bytes, worker });
+        tally.add(worker);
+        onProgress(tally.fraction(), `unit ${unit.index + 1} (${unit.label}) done by ${worker}; ${tally.summary()}`);
       },
-      onUnitProgress: (_unit, fraction, message) => onProgress(total ? (done + fraction) / total : 0, message),
+      onUnitProgress: (_unit, fraction, message) => onProgress(tally.fraction(fraction), message),
+    });
+    // every result goes through its staged bytes, so a resumed run and a run computed in one go combine the same values
+    const results = plan.units.map((unit) => {
+      const entry = staged.get(unit.index);
+      if (!entry) throw new Error(`unit ${unit.index} (${unit.label}) of run '${runId}' has no result`);
+      return decodeUnitResult(entry.bytes);
     });
     return plan.combine(results);
+  }
+
+  /** The results already staged for the plan's units, by unit index (a plan that changed shape ignores the rest). */
+  private async stagedResults(runId: string, units: readonly WorkUnit[]): Promise<Map<number, { bytes: Uint8Array; worker: string }>> {
+    const staged = new Map<number, { bytes: Uint8Array; worker: string }>();
+    const labels = new Map(units.map((u) => [u.index, u.label]));
+    for (const unit of await this.warehouse.stagedUnits(runId)) {
+      if (labels.get(unit.unitIndex) === unit.label) staged.set(unit.unitIndex, { bytes: unit.result, worker: unit.worker });
+    }
+    return staged;
+  }
+}
+
+/** Units done out of the plan's total, and how many each worker did, for the run's message. */
+class WorkerTally {
+  private readonly byWorker = new Map<string, number>();
+  private done = 0;
+
+  constructor(private readonly total: number) {}
+
+  add(worker: string): void {
+    this.done += 1;
+    this.byWorker.set(worker, (this.byWorker.get(worker) ?? 0) + 1);
+  }
+
+  /** done / total, plus the running unit's own fraction */
+  fraction(running = 0): number {
+    return this.total === 0 ? 1 : Math.min(1, (this.done + running) / this.total);
+  }
+
+  summary(): string {
+    const who = [...this.byWorker].map(([worker, n]) => `${worker} ${n}`).join(', ');
+    return `${this.done}/${this.total} units done${who ? ` (${who})` : ''}`;
   }
 }
 

@@ -37,6 +37,11 @@ export class FinishedResults {
     if (row.status === 'DONE') this.#doneByCacheKey.set(row.cacheKey, row.id);
   }
 
+  /** Drops what is kept of a run that becomes active again (a FAILED run resumed). */
+  forget(id: string): void {
+    this.#byRun.delete(id);
+  }
+
   /** The DONE run of a cache key, when one was seen. */
   doneRunFor(cacheKey: string): RunRow | undefined {
     const id = this.#doneByCacheKey.get(cacheKey);

@@ -34,6 +34,24 @@ export class RunStore {
     return rows.length === 0 ? undefined : toRun(rows[0]!);
   }
 
+  /** The latest run of a cache key that did not finish (FAILED, QUEUED or RUNNING): the one a resumed run reuses. */
+  async findUnfinishedByCacheKey(cacheKey: string): Promise<RunRow | undefined> {
+    const rows = await this.context.owner.all(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE cache_key = ? AND status <> 'DONE' ORDER BY started_at DESC, id DESC LIMIT 1`,
+      [cacheKey],
+    );
+    return rows.length === 0 ? undefined : toRun(rows[0]!);
+  }
+
+  /** A run that did not finish becomes RUNNING again (its error cleared), at `progress`; throws RUN_NOT_FOUND for a DONE or unknown run. */
+  async resume(id: string, progress: number): Promise<void> {
+    const changed = await this.context.owner.run(
+      `UPDATE runs SET status = 'RUNNING', progress = ?, error = NULL, finished_at = NULL WHERE id = ? AND status <> 'DONE'`,
+      [progress, id],
+    );
+    if (changed === 0) throw new WarehouseError('RUN_NOT_FOUND', `run '${id}' does not exist or is DONE; only an unfinished run resumes`);
+  }
+
   async create(r: NewRun): Promise<RunRow> {
     const run: RunRow = {
       id: randomUUID(),

@@ -11,6 +11,7 @@ import { ProbeSetStore } from './ProbeSetStore.js';
 import { RunStore, type NewRun } from './RunStore.js';
 import { SqlDoor, type SqlDoorOptions } from './SqlDoor.js';
 import { StatsStore } from './StatsStore.js';
+import { UnitStore, type StagedUnit } from './UnitStore.js';
 import type {
   AnalysisRows,
   CharacterizationRows,
@@ -62,6 +63,7 @@ export class Warehouse {
   readonly #dedicated = new Set<DbConnection>();
   readonly #checkpoints: CheckpointStore;
   readonly #runs: RunStore;
+  readonly #units: UnitStore;
   readonly #stats: StatsStore;
   readonly #probeSets: ProbeSetStore;
   readonly #analysis: AnalysisStore;
@@ -82,6 +84,7 @@ export class Warehouse {
     this.#context = { owner, readOnly, now, withDedicatedConnection: (work) => this.#withDedicatedConnection(work) };
     this.#checkpoints = new CheckpointStore(this.#context);
     this.#runs = new RunStore(this.#context);
+    this.#units = new UnitStore(this.#context);
     this.#stats = new StatsStore(this.#context);
     this.#probeSets = new ProbeSetStore(this.#context);
     this.#analysis = new AnalysisStore(this.#context);
@@ -197,6 +200,26 @@ export class Warehouse {
     if (row) this.#finished.rememberRun(row);
     return row;
   }
+  /** The latest run of a cache key that did not finish (FAILED or active), to resume from its staged units. */
+  findUnfinishedRunByCacheKey(cacheKey: string): Promise<RunRow | undefined> {
+    return this.#runs.findUnfinishedByCacheKey(cacheKey);
+  }
+  /** An unfinished run becomes RUNNING again at `progress`, error cleared. @throws WarehouseError RUN_NOT_FOUND for a DONE or unknown run */
+  async resumeRun(id: string, progress: number): Promise<void> {
+    this.assertWritable('resumeRun');
+    this.#finished.forget(id);
+    await this.#runs.resume(id, progress);
+    this.#finished.forget(id);
+  }
+  /** Stores a finished unit's result bytes (encodeUnitResult) for its run; a unit staged twice keeps the first. */
+  async stageUnit(runId: string, unit: Omit<StagedUnit, 'result'>, result: Uint8Array): Promise<void> {
+    this.assertWritable('stageUnit');
+    return this.#units.stage(runId, unit, result);
+  }
+  /** The units staged for a run, by unit index; none once the run is DONE. */
+  stagedUnits(runId: string): Promise<StagedUnit[]> {
+    return this.#units.staged(runId);
+  }
   /** A new run, RUNNING with progress 0. */
   async createRun(r: NewRun): Promise<RunRow> {
     this.assertWritable('createRun');
@@ -254,6 +277,7 @@ export class Warehouse {
           // first, so a run that is not active is refused before any row is written
           await this.#runs.markDone(connection, id, message);
           await store(connection);
+          await this.#units.drop(connection, id);
         }),
       );
     } catch (error) {

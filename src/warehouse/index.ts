@@ -10,5 +10,6 @@ export { SCHEMA_VERSION } from './migrations.js';
 export { NO_LAYER_INDEX } from './schemaV2.js';
 export type { FingerprintCache } from './CheckpointStore.js';
 export type { NewRun } from './RunStore.js';
+export type { StagedUnit } from './UnitStore.js';
 export type { SqlDoorOptions } from './SqlDoor.js';
 export type * from './types.js';

@@ -153,8 +153,8 @@ describe('migration 2', () => {
 
       await withFileWarehouse(path, async (w) => {
         const ledger = await w.readOnlySql('SELECT version FROM schema_migrations ORDER BY version');
-        expect(ledger.rows.map((r) => r[0])).toEqual([1, 2, 3, 4]);
-        expect(SCHEMA_VERSION).toBe(4);
+        expect(ledger.rows.map((r) => r[0])).toEqual([1, 2, 3, 4, 5]);
+        expect(SCHEMA_VERSION).toBe(5);
         expect(await w.fingerprintCache().get('k')).toBe('f');
         expect(await w.listProbeSets()).toEqual([]);
         expect(await w.layerEffects(['x'])).toEqual([[]]);

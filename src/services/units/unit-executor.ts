@@ -19,4 +19,8 @@ export interface UnitExecutor {
   readonly name: string;
   /** Computes every unit given (the caller leaves out units already staged); rejects on the first unit that fails for good. */
   run(runId: string, units: WorkUnit[], hooks: UnitRunHooks): Promise<void>;
+  /** Rejects (QueueUnavailable) when units could not be handed out now; checked before a run is created or resumed. */
+  ensureAvailable?(): Promise<void>;
+  /** Releases connections; runs still waiting are left to the queue. */
+  close?(): Promise<void>;
 }

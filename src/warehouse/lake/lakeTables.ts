@@ -22,5 +22,9 @@ export const RUNS_TABLE = 'runs';
  */
 export const REFERENCE_TABLES = ['tensors', 'examples', 'checkpoints', 'probe_sets'] as const;
 
-/** Bookkeeping of the server itself, of no use to a reader: left out of the lake and the export. */
-export const UNLAKED_TABLES = ['fingerprint_cache', 'schema_migrations'] as const;
+/**
+ * Bookkeeping of the server itself, of no use to a reader: left out of the
+ * lake and the export. run_units holds a run's staged unit results as
+ * opaque bytes until the run is DONE (then its final rows replace them).
+ */
+export const UNLAKED_TABLES = ['fingerprint_cache', 'schema_migrations', 'run_units'] as const;
