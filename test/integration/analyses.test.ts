@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
@@ -13,6 +12,7 @@ import { buildAppSchema } from '../../src/resolvers/build-schema.js';
 import { createRequestContext, type RequestContext } from '../../src/resolvers/context.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 import { writeCountingPairs, writeJsonlProbes } from '../helpers/probe-fixtures.js';
+import { REFERENCE_DATASET, requireReferenceDataset } from '../helpers/reference-dataset.js';
 
 let t: TestApp;
 const N_LAYERS = 12;
@@ -199,12 +199,13 @@ describe('bad analysis requests', () => {
   });
 });
 
-const REFERENCE = new URL('../../../shared/datasets/vision_functionality/', import.meta.url).pathname;
+const REFERENCE = REFERENCE_DATASET;
 /** The one damaged file of the published set: cut off at 262144 bytes, no JPEG end marker. */
 const TRUNCATED = 'recognition/images/recognition_000058_t.jpg';
 
 describe('the published reference probe set', () => {
-  test.skipIf(!existsSync(REFERENCE))('registers over GraphQL without its one truncated image: 399 pairs in 4 tasks, the left-out pair named, and analyses run on it (skipped when ../shared/datasets is absent)', async () => {
+  test('registers over GraphQL without its one truncated image: 399 pairs in 4 tasks, the left-out pair named, and analyses run on it', async () => {
+    requireReferenceDataset();
     const { createApp } = await import('../../src/app.js');
     const app = await createApp({ ...t.config, warehousePath: join(t.dir, 'ref.duckdb'), modelRoots: [REFERENCE, join(t.dir, 'models')] }, { registerDemo: false });
     const apollo = new ApolloServer<RequestContext>({ schema: await buildAppSchema(), includeStacktraceInErrorResponses: false });

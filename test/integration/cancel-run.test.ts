@@ -16,7 +16,7 @@ afterAll(async () => {
 const start = `{ characterization(base: "planted/base", sft: "planted/sft", rl: "planted/rl", waitSeconds: 0) { status run { id } } }`;
 
 describe('cancelRun', () => {
-  test('stops a running characterization: FAILED "cancelled", no rows, and the next request recomputes', async () => {
+  test('stops a running characterization: FAILED "cancelled", no rows, and the next request resumes it', async () => {
     const started = await t.execute<any>(start);
     const runId = started.data.characterization.run.id;
     const cancelled = await t.execute<any>(`mutation { cancelRun(id: "${runId}") { id } }`);
@@ -32,8 +32,10 @@ describe('cancelRun', () => {
     expect(error).toBe('cancelled by request');
     const rows = await t.app.services.warehouse.readOnlySql(`SELECT count(*) FROM tensor_stats WHERE run_id = '${runId}'`);
     expect(rows.rows[0]![0]).toBe(0);
+    // a cancelled run is not a cache hit: asking again resumes the same run from its staged units
     const again = await t.execute<any>(start);
-    expect(again.data.characterization.run.id).not.toBe(runId);
+    expect(again.data.characterization.run.id).toBe(runId);
+    expect(again.data.characterization.status).toBe('RUNNING');
     await t.execute(`mutation { cancelRun(id: "${again.data.characterization.run.id}") { id } }`);
   }, 120_000);
 

@@ -117,13 +117,12 @@ describe('bad input gets a specific error and changes nothing', () => {
 describe('atomicity', () => {
   test('a failure mid-run leaves no rows and a FAILED run with its error', async () => {
     const { warehouse, registry } = t.app.services;
-    // an executor whose first unit finishes, then the second dies half way
+    // an executor whose first unit dies half way
     const failing: UnitExecutor = {
       name: 'failing',
       async run(_runId, units, hooks) {
         expect(units.length).toBeGreaterThan(1);
-        await hooks.onUnitDone(units[0]!, [], 'failing');
-        hooks.onUnitProgress(units[1]!, 0.5, 'model.layers.0.mlp.up_proj.weight');
+        hooks.onUnitProgress(units[0]!, 0.5, 'model.layers.0.mlp.up_proj.weight');
         throw new Error('disk vanished while reading model.layers.0.mlp.down_proj.weight');
       },
     };
@@ -137,9 +136,11 @@ describe('atomicity', () => {
       const count = await warehouse.readOnlySql(`SELECT count(*) FROM ${table} WHERE run_id = '${handle.runId}'`);
       expect(count.rows[0]![0], table).toBe(0);
     }
-    // the next identical request recomputes (a failed run is not a cache hit) and succeeds
+    // a failed run is not a cache hit: the next identical request resumes it (same run, its staged units kept) and succeeds
     const again = await t.execute<any>(`{ characterization(${trioArgs}, options: { topK: 7 }, waitSeconds: 120) { status run { id } } }`);
     expect(again.data.characterization.status).toBe('DONE');
-    expect(again.data.characterization.run.id).not.toBe(handle.runId);
+    expect(again.data.characterization.run.id).toBe(handle.runId);
+    const stored = await warehouse.readOnlySql(`SELECT count(*) FROM tensor_stats WHERE run_id = '${handle.runId}'`);
+    expect(Number(stored.rows[0]![0])).toBeGreaterThan(0);
   });
 });

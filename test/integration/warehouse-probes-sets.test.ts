@@ -8,7 +8,11 @@ import { openDatabase } from '../../src/warehouse/duckdbBinding.js';
 import { SCHEMA_V1 } from '../../src/warehouse/schemaV1.js';
 import { SCHEMA_V2 } from '../../src/warehouse/schemaV2.js';
 import { SCHEMA_V3 } from '../../src/warehouse/schemaV3.js';
+import { MIGRATIONS } from '../../src/warehouse/migrations.js';
 import { withFileWarehouse, withWarehouse } from './warehouse-fixtures.js';
+
+/** An upgraded file records every migration, through the latest. */
+const LATEST_LEDGER = MIGRATIONS.map((m) => m.version);
 
 async function counts(w: Warehouse): Promise<[unknown, unknown]> {
   const answer = await w.readOnlySql('SELECT (SELECT count(*) FROM probe_sets), (SELECT count(*) FROM examples)');
@@ -182,7 +186,7 @@ describe('migration 3', () => {
 
       await withFileWarehouse(path, async (w) => {
         const ledger = await w.readOnlySql('SELECT version FROM schema_migrations ORDER BY version');
-        expect(ledger.rows.map((r) => r[0])).toEqual([1, 2, 3, 4]);
+        expect(ledger.rows.map((r) => r[0])).toEqual(LATEST_LEDGER);
         expect(await w.getProbeSets(['old'])).toEqual([expect.objectContaining({ id: 'old', fingerprint: 'fp', nExamples: 4, skipped: [] })]);
         const column = await w.readOnlySql("SELECT data_type, is_nullable FROM information_schema.columns WHERE table_name = 'probe_sets' AND column_name = 'skipped_examples'");
         expect(column.rows).toEqual([['JSON', 'NO']]);
@@ -206,7 +210,7 @@ describe('migration 4', () => {
 
       await withFileWarehouse(path, async (w) => {
         const ledger = await w.readOnlySql('SELECT version FROM schema_migrations ORDER BY version');
-        expect(ledger.rows.map((r) => r[0])).toEqual([1, 2, 3, 4]);
+        expect(ledger.rows.map((r) => r[0])).toEqual(LATEST_LEDGER);
         expect(await w.getProbeSets(['old'])).toEqual([
           expect.objectContaining({ id: 'old', format: 'reference', fingerprint: 'fp', nExamples: 4, skipped: [{ id: 'x', code: 'BAD_IMAGE', reason: 'r' }] }),
         ]);

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +5,9 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseModelConfig, type VisionConfig } from '../../src/engine/model/config.js';
 import { blackImage, ImageError, loadImage } from '../../src/engine/model/image.js';
+import { REFERENCE_DATASET, requireReferenceDataset } from '../helpers/reference-dataset.js';
 
-const DATASET = join(import.meta.dirname, '../../../shared/datasets/vision_functionality');
+const DATASET = REFERENCE_DATASET;
 const MEAN = [0.48145466, 0.4578275, 0.40821073];
 const STD = [0.26862954, 0.26130258, 0.27577711];
 
@@ -123,8 +123,8 @@ describe('blackImage', () => {
 });
 
 describe('loadImage on the vision_functionality images', () => {
-  const present = existsSync(DATASET);
-  test.skipIf(!present)(`a counting JPEG at its own size equals its decoded pixels, normalised (needs ${DATASET})`, async () => {
+  test(`a counting JPEG at its own size equals its decoded pixels, normalised`, async () => {
+    requireReferenceDataset();
     const file = join(DATASET, 'counting/images/counting_000000_t.jpg');
     const { data, info } = await sharp(file).raw().toBuffer({ resolveWithObject: true });
     expect(info.channels).toBe(3);
@@ -133,7 +133,8 @@ describe('loadImage on the vision_functionality images', () => {
     for (const i of [0, 1, 1234, plane - 1]) for (let c = 0; c < 3; c++) expect(x[c * plane + i]).toBeCloseTo(norm(data[i * 3 + c]!, c), 5);
   });
 
-  test.skipIf(!present)(`downsampling keeps each channel's mean (needs ${DATASET})`, async () => {
+  test(`downsampling keeps each channel's mean`, async () => {
+    requireReferenceDataset();
     for (const rel of ['counting/images/counting_000000_t.jpg', 'ocr/images/ocr_000000_s.png', 'grounding/images/grounding_000043_t.png']) {
       const file = join(DATASET, rel);
       const { data, info } = await sharp(file).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });

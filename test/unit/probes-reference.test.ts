@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, test } from 'vitest';
 import { loadProbeSet, ProbeSetError, REFERENCE_SPLIT } from '../../src/engine/probes/index.js';
 import { writeReferenceRoot, withTempDir } from './probes-fixtures.js';
+import { REFERENCE_DATASET, requireReferenceDataset } from '../helpers/reference-dataset.js';
 
-const DATASET = '/work/shared/datasets/vision_functionality';
-const present = existsSync(DATASET);
+const DATASET = REFERENCE_DATASET;
 const TASKS = ['counting', 'grounding', 'ocr', 'recognition'];
 
 /** The dataset's lines read with plain JSON.parse, independently of the loader. */
@@ -25,7 +25,8 @@ const ANSWER_KEYS: Record<string, [string, string]> = {
 };
 
 describe('the published vision_functionality pairs', () => {
-  test.skipIf(!present)(`load all 400 pairs with their answers (skipped: dataset folder absent: ${DATASET})`, async () => {
+  test(`load all 400 pairs with their answers`, async () => {
+    requireReferenceDataset();
     const set = await loadProbeSet(DATASET);
     expect(set.format).toBe('reference');
     expect(set.root).toBe(DATASET);
@@ -63,7 +64,8 @@ describe('the published vision_functionality pairs', () => {
   });
 
   // the published set ships recognition_000058_t.jpg cut off at 262144 bytes (no JPEG end marker)
-  test.skipIf(!present)(`decoding finds the one truncated image; skipInvalidExamples leaves its pair out (skipped: dataset folder absent: ${DATASET})`, async () => {
+  test(`decoding finds the one truncated image; skipInvalidExamples leaves its pair out`, async () => {
+    requireReferenceDataset();
     const recognition = join(DATASET, 'recognition');
     const error = await loadProbeSet(recognition, { decodeImages: true }).catch((e: unknown) => e as ProbeSetError);
     expect(error).toBeInstanceOf(ProbeSetError);
@@ -76,7 +78,8 @@ describe('the published vision_functionality pairs', () => {
     expect(set.skipped).toEqual([{ id: 'recognition_000058', code: 'BAD_IMAGE', reason: expect.stringContaining("'target_image' = 'images/recognition_000058_t.jpg' is not a PNG or JPEG image that decodes") }]);
   });
 
-  test.skipIf(!present)(`a single task folder loads on its own (skipped: dataset folder absent: ${DATASET})`, async () => {
+  test(`a single task folder loads on its own`, async () => {
+    requireReferenceDataset();
     const set = await loadProbeSet(join(DATASET, 'ocr'));
     expect(set.examples).toHaveLength(100);
     expect(set.examples.every((e) => e.task === 'ocr')).toBe(true);
