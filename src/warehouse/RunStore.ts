@@ -84,7 +84,8 @@ export class RunStore {
       run.finishedAt,
       run.engineVersion,
       run.error,
-      r.request === undefined ? null : canonicalJson(r.request),
+      // the arguments may be GraphQL input class instances: stored as the JSON they serialize to
+      r.request === undefined ? null : canonicalJson(JSON.parse(JSON.stringify(r.request))),
     ]);
     return run;
   }

@@ -1,0 +1,104 @@
+/**
+ * Issue 17: kill -9 the server mid-run and start it again on the same
+ * warehouse and queue, without asking again: the run resumes by itself
+ * (its stored request is replayed at start) under the same run id, no unit
+ * staged before the kill is computed again, and its rows equal an
+ * undisturbed run's. Real processes throughout: `frankenscope serve` and two
+ * `frankenscope worker`s on a zero-ablation of the demo model.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Warehouse } from '../../src/warehouse/index.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { resultRows, startServerProcess, type ServerChild } from '../helpers/server-process.js';
+import { startWorkerProcess, type Child } from '../helpers/units/processes.js';
+
+// 300 reasoning probes at 16 a unit: 19 units of about a second each
+const ZERO_ABLATION = `{ localization(model: "demo/sft", probeSet: "demo/questions", method: ZERO_ABLATION, options: { split: "reasoning", scoring: TEACHER_FORCED }, waitSeconds: 0) { run { id } } }`;
+
+/** How many times the workers computed each unit of the run, by unit index. */
+function computedUnits(workers: readonly Child[], runId: string): Map<number, number> {
+  const counts = new Map<number, number>();
+  const done = new RegExp(`unit (\\d+) \\(.*?\\) of run ${runId}: done in`, 'g');
+  for (const worker of workers) for (const match of worker.output().matchAll(done)) counts.set(Number(match[1]), (counts.get(Number(match[1])) ?? 0) + 1);
+  return counts;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function untilDone(server: ServerChild, runId: string): Promise<{ status: string; error: string | null }> {
+  return until(`DONE or FAILED run ${runId}`, async () => {
+    const { run } = await server.query<{ run: { status: string; error: string | null } }>(`query($id: ID!) { run(id: $id) { status error } }`, { id: runId });
+    return run.status === 'DONE' || run.status === 'FAILED' ? run : undefined;
+  }, 300_000);
+}
+
+async function stagedCount(server: ServerChild, runId: string): Promise<number> {
+  const { sql } = await server.query<{ sql: { rows: number[][] } }>(`query($q: String!) { sql(query: $q) { rows } }`, { q: `SELECT count(*)::INTEGER FROM run_units WHERE run_id = '${runId}'` });
+  return sql.rows[0]![0]!;
+}
+
+describe('a server with a queue resumes its interrupted runs by itself', () => {
+  let dir: string;
+  let redis: TestRedis;
+  const children: Child[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'frankenscope-server-resume-'));
+    redis = await startRedis();
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(children.map((c) => c.kill('SIGTERM')));
+    await redis?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('kill -9 mid-run, restart without asking: DONE under the same id, staged units not recomputed, rows of an undisturbed run', async () => {
+    const workers = await Promise.all(['worker-a', 'worker-b'].map((name) => startWorkerProcess(redis.url, { name })));
+    children.push(...workers);
+    const warehouse = join(dir, 'killed.duckdb');
+    const first = await startServerProcess({ warehouse, redisUrl: redis.url });
+    children.push(first);
+    const { localization } = await first.query<{ localization: { run: { id: string } } }>(ZERO_ABLATION);
+    const runId = localization.run.id;
+    await until('two staged units', async () => ((await stagedCount(first, runId)) >= 2 ? true : undefined), 240_000);
+    await first.kill('SIGKILL');
+
+    const left = await Warehouse.open(warehouse, { readOnly: true });
+    const [interrupted] = await left.getRuns([runId]);
+    const stagedBeforeKill = (await left.stagedUnits(runId)).map((u) => u.unitIndex);
+    left.closeSync();
+    expect(interrupted?.status).toBe('RUNNING');
+    expect(stagedBeforeKill.length).toBeGreaterThanOrEqual(2);
+
+    const restarted = await startServerProcess({ warehouse, redisUrl: redis.url });
+    children.push(restarted);
+    expect(await untilDone(restarted, runId)).toEqual({ status: 'DONE', error: null });
+    expect(restarted.output()).toContain(`interrupted run ${runId}: resumed`);
+
+    const computed = computedUnits(workers, runId);
+    const total = Math.max(...computed.keys()) + 1;
+    expect(total).toBeGreaterThan(stagedBeforeKill.length);
+    expect([...computed.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i));
+    for (const index of stagedBeforeKill) expect({ index, times: computed.get(index) }).toEqual({ index, times: 1 });
+
+    const undisturbed = await startServerProcess({ warehouse: join(dir, 'undisturbed.duckdb'), redisUrl: redis.url });
+    children.push(undisturbed);
+    const again = await undisturbed.query<{ localization: { run: { id: string } } }>(ZERO_ABLATION);
+    expect(await untilDone(undisturbed, again.localization.run.id)).toEqual({ status: 'DONE', error: null });
+    const rows = await resultRows(restarted);
+    expect(Object.values(rows).some((table) => (table as unknown[]).length > 0)).toBe(true);
+    expect(rows).toEqual(await resultRows(undisturbed));
+  }, 600_000);
+});
