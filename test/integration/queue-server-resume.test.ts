@@ -84,8 +84,10 @@ describe('a server with a queue resumes its interrupted runs by itself', () => {
 
     const restarted = await startServerProcess({ warehouse, redisUrl: redis.url });
     children.push(restarted);
-    expect(await untilDone(restarted, runId)).toEqual({ status: 'DONE', error: null });
+    // FAILED 'interrupted' from the warehouse's open until the replay re-joins it
+    await restarted.waitForText(`interrupted run ${runId}: `, 60_000);
     expect(restarted.output()).toContain(`interrupted run ${runId}: resumed`);
+    expect(await untilDone(restarted, runId)).toEqual({ status: 'DONE', error: null });
 
     const computed = computedUnits(workers, runId);
     const total = Math.max(...computed.keys()) + 1;
