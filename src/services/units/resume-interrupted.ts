@@ -24,8 +24,8 @@ export interface ResumableServices {
 /** What happened to one interrupted run. */
 export interface ResumeOutcome {
   runId: string;
-  /** 'resumed': running again under its id; 'skipped': no stored request; 'refused': the replay failed (reason given) */
-  outcome: 'resumed' | 'skipped' | 'refused';
+  /** 'resumed': running again under its id; 'done': another run of the same request had finished it; 'skipped': no stored request; 'refused': the replay failed (reason given) */
+  outcome: 'resumed' | 'done' | 'skipped' | 'refused';
   reason?: string;
   handle?: RunHandle;
 }
@@ -71,7 +71,7 @@ async function resumeOne(services: ResumableServices, runId: string, request: Ru
   if (!replay || !Array.isArray(request.args)) return { runId, outcome: 'refused', reason: `'${request.service}.${request.method}' is not a run request` };
   try {
     const handle = await services.runs.rejoin(runId, () => replay(services, request.args));
-    return { runId, outcome: 'resumed', handle };
+    return { runId, outcome: handle.cached ? 'done' : 'resumed', handle };
   } catch (err) {
     return { runId, outcome: 'refused', reason: (err as Error).message };
   }
