@@ -4,7 +4,9 @@
  * (its stored request is replayed at start) under the same run id, no unit
  * staged before the kill is computed again, and its rows equal an
  * undisturbed run's. Real processes throughout: `frankenscope serve` and two
- * `frankenscope worker`s on a zero-ablation of the demo model.
+ * `frankenscope worker`s on a zero-ablation of the demo model. Also a
+ * worker killed with SIGKILL mid-unit: its unit moves to the other worker
+ * and the rows are still an undisturbed run's.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -52,6 +54,21 @@ describe('a server with a queue resumes its interrupted runs by itself', () => {
   let dir: string;
   let redis: TestRedis;
   const children: Child[] = [];
+  let reference: Promise<Record<string, unknown>> | undefined;
+
+  /** The rows of the zero-ablation run undisturbed, through whichever workers are up (computed once). */
+  function undisturbedRows(): Promise<Record<string, unknown>> {
+    reference ??= (async () => {
+      const server = await startServerProcess({ warehouse: join(dir, 'undisturbed.duckdb'), redisUrl: redis.url });
+      children.push(server);
+      const { localization } = await server.query<{ localization: { run: { id: string } } }>(ZERO_ABLATION);
+      expect(await untilDone(server, localization.run.id)).toEqual({ status: 'DONE', error: null });
+      const rows = await resultRows(server);
+      await server.kill('SIGTERM');
+      return rows;
+    })();
+    return reference;
+  }
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'frankenscope-server-resume-'));
@@ -95,12 +112,31 @@ describe('a server with a queue resumes its interrupted runs by itself', () => {
     expect([...computed.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i));
     for (const index of stagedBeforeKill) expect({ index, times: computed.get(index) }).toEqual({ index, times: 1 });
 
-    const undisturbed = await startServerProcess({ warehouse: join(dir, 'undisturbed.duckdb'), redisUrl: redis.url });
-    children.push(undisturbed);
-    const again = await undisturbed.query<{ localization: { run: { id: string } } }>(ZERO_ABLATION);
-    expect(await untilDone(undisturbed, again.localization.run.id)).toEqual({ status: 'DONE', error: null });
     const rows = await resultRows(restarted);
     expect(Object.values(rows).some((table) => (table as unknown[]).length > 0)).toBe(true);
-    expect(rows).toEqual(await resultRows(undisturbed));
+    expect(rows).toEqual(await undisturbedRows());
+    await Promise.all([restarted, ...workers].map((c) => c.kill('SIGTERM')));
+  }, 600_000);
+
+  it('a worker killed with SIGKILL mid-unit: the other worker computes its unit, rows of an undisturbed run', async () => {
+    // short locks, so the dead worker's unit moves on within seconds
+    const [steady, victim] = await Promise.all(['steady', 'victim'].map((name) => startWorkerProcess(redis.url, { name, lockMs: 3000, stalledMs: 3000 })));
+    children.push(steady!, victim!);
+    await undisturbedRows();
+    const server = await startServerProcess({ warehouse: join(dir, 'worker-killed.duckdb'), redisUrl: redis.url });
+    children.push(server);
+    const { localization } = await server.query<{ localization: { run: { id: string } } }>(ZERO_ABLATION);
+    const runId = localization.run.id;
+    await victim!.waitForText(`of run ${runId}: started`, 240_000);
+    await victim!.kill('SIGKILL');
+    const startedByVictim = [...victim!.output().matchAll(new RegExp(`unit (\\d+) \\(.*?\\) of run ${runId}: started`, 'g'))].map((m) => Number(m[1]));
+    const finishedByVictim = computedUnits([victim!], runId);
+    const cutShort = startedByVictim.filter((index) => !finishedByVictim.has(index));
+    expect(cutShort.length).toBeGreaterThan(0);
+
+    expect(await untilDone(server, runId)).toEqual({ status: 'DONE', error: null });
+    const bySteady = computedUnits([steady!], runId);
+    for (const index of cutShort) expect({ index, times: bySteady.get(index) }).toEqual({ index, times: 1 });
+    expect(await resultRows(server)).toEqual(await undisturbedRows());
   }, 600_000);
 });
