@@ -6,7 +6,8 @@
  * undisturbed run's. Real processes throughout: `frankenscope serve` and two
  * `frankenscope worker`s on a zero-ablation of the demo model. Also a
  * worker killed with SIGKILL mid-unit: its unit moves to the other worker
- * and the rows are still an undisturbed run's.
+ * and the rows are still an undisturbed run's. Without a queue nothing
+ * resumes by itself: the run is FAILED at start and asking again resumes it.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,16 +51,16 @@ async function stagedCount(server: ServerChild, runId: string): Promise<number> 
   return sql.rows[0]![0]!;
 }
 
-describe('a server with a queue resumes its interrupted runs by itself', () => {
+describe('a served run interrupted by SIGKILL (server or worker)', () => {
   let dir: string;
   let redis: TestRedis;
   const children: Child[] = [];
   let reference: Promise<Record<string, unknown>> | undefined;
 
-  /** The rows of the zero-ablation run undisturbed, through whichever workers are up (computed once). */
+  /** The rows of the zero-ablation run undisturbed, computed once in a server's own model thread (no queue). */
   function undisturbedRows(): Promise<Record<string, unknown>> {
     reference ??= (async () => {
-      const server = await startServerProcess({ warehouse: join(dir, 'undisturbed.duckdb'), redisUrl: redis.url });
+      const server = await startServerProcess({ warehouse: join(dir, 'undisturbed.duckdb') });
       children.push(server);
       const { localization } = await server.query<{ localization: { run: { id: string } } }>(ZERO_ABLATION);
       expect(await untilDone(server, localization.run.id)).toEqual({ status: 'DONE', error: null });
@@ -138,5 +139,29 @@ describe('a server with a queue resumes its interrupted runs by itself', () => {
     const bySteady = computedUnits([steady!], runId);
     for (const index of cutShort) expect({ index, times: bySteady.get(index) }).toEqual({ index, times: 1 });
     expect(await resultRows(server)).toEqual(await undisturbedRows());
+  }, 600_000);
+
+  it('without a queue: FAILED at start, not replayed, and asking again resumes the same run', async () => {
+    const warehouse = join(dir, 'no-queue.duckdb');
+    const first = await startServerProcess({ warehouse });
+    children.push(first);
+    const { localization } = await first.query<{ localization: { run: { id: string } } }>(ZERO_ABLATION);
+    const runId = localization.run.id;
+    await until('two staged units', async () => ((await stagedCount(first, runId)) >= 2 ? true : undefined), 240_000);
+    await first.kill('SIGKILL');
+
+    const restarted = await startServerProcess({ warehouse });
+    children.push(restarted);
+    // a replay would have re-joined the run within a moment of listening
+    await new Promise((r) => setTimeout(r, 3000));
+    const { run } = await restarted.query<{ run: { status: string; error: string | null } }>(`query($id: ID!) { run(id: $id) { status error } }`, { id: runId });
+    expect(run).toEqual({ status: 'FAILED', error: 'interrupted: server stopped' });
+    expect(restarted.output()).not.toContain('interrupted run');
+    expect(await stagedCount(restarted, runId)).toBeGreaterThanOrEqual(2);
+
+    const asked = await restarted.query<{ localization: { run: { id: string } } }>(ZERO_ABLATION);
+    expect(asked.localization.run.id).toBe(runId);
+    expect(await untilDone(restarted, runId)).toEqual({ status: 'DONE', error: null });
+    expect(await resultRows(restarted)).toEqual(await undisturbedRows());
   }, 600_000);
 });
