@@ -6,7 +6,9 @@
  * A run given as a plan is the coordinator's job: each finished unit is
  * staged in the warehouse as it arrives, so asking again for a run that did
  * not finish (server killed, cancelled, a unit failed) reuses that run and
- * computes only the units not staged yet.
+ * computes only the units not staged yet. A run stores the request that
+ * started it (RunSpec.request) so that a restarted server can replay it
+ * through `rejoin`, which lets the replay re-join only that run.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { cacheKey, type Warehouse } from '../warehouse/index.js';
