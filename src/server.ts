@@ -80,8 +80,14 @@ export async function startServer(config: AppConfig, options: ServerOptions = {}
   const app = options.app ?? (await createApp({ ...config, engineThreads: config.engineThreads ?? servingThreads(), backgroundAnalyses: true }));
   try {
     const server = await serve(config, app, options.webRoot ?? DEFAULT_WEB_ROOT);
-    resumeInBackground(config, app);
-    return server;
+    const resuming = resumeInBackground(config, app);
+    return {
+      ...server,
+      async close() {
+        resuming.abort();
+        await server.close();
+      },
+    };
   } catch (err) {
     if (!options.app) await app.close();
     throw err;
@@ -93,13 +99,15 @@ export async function startServer(config: AppConfig, options: ServerOptions = {}
  * themselves once the server answers requests (workers compute them
  * whoever waits); without one they stay FAILED until asked for again.
  */
-function resumeInBackground(config: AppConfig, app: App): void {
+function resumeInBackground(config: AppConfig, app: App): AbortController {
+  const stop = new AbortController();
   const interrupted = app.services.warehouse.interruptedAtOpen;
-  if (!config.redisUrl || interrupted.length === 0) return;
+  if (!config.redisUrl || interrupted.length === 0) return stop;
   console.log(`[frankenscope] resuming ${interrupted.length} run(s) a stopped server left unfinished`);
-  resumeInterruptedRuns(app.services, interrupted).catch((err: unknown) => {
+  resumeInterruptedRuns(app.services, interrupted, { signal: stop.signal }).catch((err: unknown) => {
     console.warn(`[frankenscope] resuming interrupted runs failed: ${(err as Error).message}`);
   });
+  return stop;
 }
 
 async function serve(config: AppConfig, app: App, webRoot: string): Promise<RunningServer> {

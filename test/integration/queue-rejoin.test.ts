@@ -36,14 +36,14 @@ describe('replaying a stored run request', () => {
     const stored = await warehouse.runRequests([handle.runId]);
     expect(stored.get(handle.runId)).toEqual({ service: 'characterizations', method: 'start', args: [TRIO] });
 
-    const [outcome] = await resumeInterruptedRuns(t.app.services, [handle.runId], () => undefined);
+    const [outcome] = await resumeInterruptedRuns(t.app.services, [handle.runId], { log: () => undefined });
     expect(outcome).toMatchObject({ runId: handle.runId, outcome: 'done', handle: { runId: handle.runId, cached: true } });
     expect(await runs.rejoin(handle.runId, () => characterizations.start(TRIO))).toMatchObject({ runId: handle.runId });
   });
 
   it('a run without a stored request is skipped, with the reason logged', async () => {
     const lines: string[] = [];
-    const outcomes = await resumeInterruptedRuns(t.app.services, ['no-such-run'], (line) => lines.push(line));
+    const outcomes = await resumeInterruptedRuns(t.app.services, ['no-such-run'], { log: (line) => lines.push(line) });
     expect(outcomes).toEqual([{ runId: 'no-such-run', outcome: 'skipped', reason: 'no stored request: it resumes when asked for again' }]);
     expect(lines).toEqual(['[frankenscope] interrupted run no-such-run: skipped (no stored request: it resumes when asked for again)']);
   });

@@ -164,4 +164,32 @@ describe('a served run interrupted by SIGKILL (server or worker)', () => {
     expect(await untilDone(restarted, runId)).toEqual({ status: 'DONE', error: null });
     expect(await resultRows(restarted)).toEqual(await undisturbedRows());
   }, 600_000);
+
+  it('Redis down at the restart: the replay waits for it and resumes the run once Redis is back, empty', async () => {
+    const workers = await Promise.all(['after-1', 'after-2'].map((name) => startWorkerProcess(redis.url, { name })));
+    children.push(...workers);
+    const warehouse = join(dir, 'redis-down.duckdb');
+    const first = await startServerProcess({ warehouse, redisUrl: redis.url });
+    children.push(first);
+    const { localization } = await first.query<{ localization: { run: { id: string } } }>(ZERO_ABLATION);
+    const runId = localization.run.id;
+    await until('two staged units', async () => ((await stagedCount(first, runId)) >= 2 ? true : undefined), 240_000);
+    await first.kill('SIGKILL');
+    await redis.kill();
+    const left = await Warehouse.open(warehouse, { readOnly: true });
+    const stagedBeforeKill = (await left.stagedUnits(runId)).map((u) => u.unitIndex);
+    left.closeSync();
+
+    const restarted = await startServerProcess({ warehouse, redisUrl: redis.url });
+    children.push(restarted);
+    await restarted.waitForText(`interrupted run ${runId} waits for the queue`, 60_000);
+    await redis.restart();
+    await restarted.waitForText(`interrupted run ${runId}: `, 60_000);
+    expect(restarted.output()).toContain(`interrupted run ${runId}: resumed`);
+    expect(await untilDone(restarted, runId)).toEqual({ status: 'DONE', error: null });
+    const computed = computedUnits(workers, runId);
+    for (const index of stagedBeforeKill) expect({ index, times: computed.get(index) }).toEqual({ index, times: 1 });
+    expect(await resultRows(restarted)).toEqual(await undisturbedRows());
+    await Promise.all([restarted, ...workers].map((c) => c.kill('SIGTERM')));
+  }, 600_000);
 });
