@@ -54,7 +54,9 @@ const PROGRESS_WRITE_INTERVAL_MS = 500;
 export const CANCELLED_MESSAGE = 'cancelled by request';
 
 /** A replayed request may only resume the run it was stored with, never start another. */
-export class RejoinMismatch extends Error {}
+export class RejoinMismatch extends Error {
+  override name = 'RejoinMismatch';
+}
 
 export class RunManager {
   private readonly rejoining = new AsyncLocalStorage<string>();
@@ -105,7 +107,9 @@ export class RunManager {
     });
     const joined = this.inFlight.get(key);
     const expected = this.rejoining.getStore();
-    if (joined) return expected === undefined ? joined : joined.then((h) => this.expectRun(expected, h));
+    if (joined && expected !== undefined) return joined.then((h) => this.expectRun(expected, h));
+    // a client that joined a replay refused for another run starts its own (the refused one left inFlight first)
+    if (joined) return joined.catch((err: unknown) => (err instanceof RejoinMismatch ? this.startOrJoin(spec) : Promise.reject(err)));
     if (expected !== undefined && !spec.plan) return Promise.reject(new RejoinMismatch(`run '${expected}' is computed in one piece and cannot resume`));
     // registered before the first await so a concurrent caller always joins
     const handle = this.begin(key, spec);

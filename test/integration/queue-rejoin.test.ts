@@ -29,6 +29,18 @@ describe('replaying a stored run request', () => {
     expect(await warehouse.listRuns()).toEqual([]);
   });
 
+  it('a client asking at the same moment as a refused replay gets its own run', async () => {
+    const { runs, characterizations, warehouse } = t.app.services;
+    const request = { ...TRIO, options: { topK: 2 } };
+    const replay = runs.rejoin('3f1c0e2a-0000-4000-8000-000000000001', () => characterizations.start(request));
+    const client = characterizations.start(request);
+    await expect(replay).rejects.toBeInstanceOf(RejoinMismatch);
+    const handle = await client;
+    await handle.settled;
+    const [run] = await warehouse.getRuns([handle.runId]);
+    expect(run).toMatchObject({ status: 'DONE', params: { topK: 2 } });
+  });
+
   it('a run stores its request as plain JSON, and replaying it joins the same run (here DONE already)', async () => {
     const { runs, characterizations, warehouse } = t.app.services;
     const handle = await characterizations.start(TRIO);
