@@ -185,6 +185,9 @@ describe('a served run interrupted by SIGKILL (server or worker)', () => {
     const restarted = await startServerProcess({ warehouse, redisUrl: redis.url });
     children.push(restarted);
     await restarted.waitForText(`interrupted run ${runId} waits for the queue`, 60_000);
+    // the server answers while the replay waits
+    const { run: waiting } = await restarted.query<{ run: { status: string; error: string | null } }>(`query($id: ID!) { run(id: $id) { status error } }`, { id: runId });
+    expect(waiting).toEqual({ status: 'FAILED', error: 'interrupted: server stopped' });
     await redis.restart();
     await restarted.waitForText(`interrupted run ${runId}: `, 60_000);
     expect(restarted.output()).toContain(`interrupted run ${runId}: resumed`);
