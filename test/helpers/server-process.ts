@@ -21,10 +21,10 @@ export async function startServerProcess(options: { warehouse: string; redisUrl?
     UV_THREADPOOL_SIZE: '8',
     PORT: '0',
     HOST: '127.0.0.1',
+    // empty: no queue, whatever the test runner's environment says
     FRANKENSCOPE_REDIS_URL: options.redisUrl ?? '',
     ...options.env,
   };
-  if (!options.redisUrl) delete env.FRANKENSCOPE_REDIS_URL;
   const child = track(tsx(['src/cli.ts', 'serve'], env));
   await child.waitForText('/graphql', 120_000);
   const url = /GraphQL at (\S+)/.exec(child.output())![1]!;
