@@ -4,7 +4,11 @@
  * input that changed since refuses it before anything is written), and
  * runs without a stored request are left to be asked for again.
  */
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeTinyTrio } from '../../src/engine/fixtures/index.js';
+import type { RunHandle } from '../../src/services/run-manager.js';
+import { writeCountingPairs, writeJsonlProbes } from '../helpers/probe-fixtures.js';
 import { RejoinMismatch } from '../../src/services/run-manager.js';
 import { resumeInterruptedRuns } from '../../src/services/units/resume-interrupted.js';
 import { createTestApp, registerPlantedTrio, type TestApp } from '../helpers/test-app.js';
@@ -59,4 +63,44 @@ describe('replaying a stored run request', () => {
     expect(outcomes).toEqual([{ runId: 'no-such-run', outcome: 'skipped', reason: 'no stored request: it resumes when asked for again' }]);
     expect(lines).toEqual(['[frankenscope] interrupted run no-such-run: skipped (no stored request: it resumes when asked for again)']);
   });
+});
+
+describe('every kind of run request replays onto its own run', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    await writeTinyTrio(join(t.dir, 'models', 'tiny'), { numLayers: 4 });
+    await writeCountingPairs(join(t.dir, 'models', 'probes', 'pairs'), 4);
+    await writeJsonlProbes(join(t.dir, 'models', 'probes', 'questions'), [
+      { id: 'q0', prompt: 'What is 1 + 1?', answer: '2' },
+      { id: 'q1', prompt: '<image>How many squares?', image: true, answer: '3', split: 'perception' },
+    ]);
+    for (const role of ['base', 'sft', 'rl']) expect((await t.execute(`mutation { registerCheckpoint(path: "tiny/${role}") { id } }`)).errors).toBeUndefined();
+    for (const set of ['pairs', 'questions']) expect((await t.execute(`mutation { registerProbeSet(path: "probes/${set}", name: "${set}") { id } }`)).errors).toBeUndefined();
+  }, 120_000);
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('localization, attention shift, activation patching, characterization and variant score', async () => {
+    const { analyses, characterizations, variants } = t.app.services;
+    const options = { maxNewTokens: 2, bootstrapSamples: 10 };
+    const starts: Record<string, () => Promise<RunHandle>> = {
+      'analyses.localization': () => analyses.localization('tiny/sft', 'pairs', 'VISUAL_TOKEN_SWAP', options),
+      'analyses.attentionShift': () => analyses.attentionShift('tiny/sft', 'tiny/rl', 'pairs', options),
+      'analyses.activationPatching': () => analyses.activationPatching('tiny/sft', 'tiny/rl', 'questions', options),
+      'characterizations.start': () => characterizations.start({ base: 'tiny/base', sft: 'tiny/sft', rl: 'tiny/rl', options: { topK: 2 } }),
+      'variants.score': async () => variants.score(await variants.resolve({ preset: 'in_early__rl_middle_late', sft: 'tiny/sft', rl: 'tiny/rl' }), 'questions', 'perception', options),
+    };
+    for (const [call, start] of Object.entries(starts)) {
+      const handle = await start();
+      await handle.settled;
+      const request = (await t.app.services.warehouse.runRequests([handle.runId])).get(handle.runId) as { service: string; method: string };
+      expect(`${request.service}.${request.method}`).toBe(call);
+      const [outcome] = await resumeInterruptedRuns(t.app.services, [handle.runId], { log: () => undefined });
+      expect({ call, outcome: outcome!.outcome, runId: outcome!.handle?.runId }).toEqual({ call, outcome: 'done', runId: handle.runId });
+    }
+  }, 300_000);
 });

@@ -3,8 +3,9 @@
  * unfinished: each run's stored request (RunSpec.request) is replayed
  * through its service inside RunManager.rejoin, so it re-joins the same run
  * id and hands the queue only the units not staged yet. Without a queue the
- * interrupted runs stay FAILED until asked for again (nothing would compute
- * them faster than the next request).
+ * interrupted runs stay FAILED until asked for again: the server's own model
+ * thread would otherwise compute runs nobody may still want ahead of the
+ * requests that come.
  */
 import type { AnalysisService, AnalysisRequestOptions, LocalizationMethod } from '../analysis-service.js';
 import type { CharacterizationRequest, CharacterizationService } from '../characterization-service.js';
