@@ -20,6 +20,7 @@ import { sendJsonError } from './http/json-error.js';
 import { operationLimits, restoreLimitCode } from './http/operation-limits.js';
 import { formatError } from './resolvers/translate-error.js';
 import { documentOf, exceedsTokenLimit } from './http/token-limit.js';
+import { resumeInterruptedRuns } from './services/units/resume-interrupted.js';
 
 /** Where `npm run build:web` writes the dashboard. */
 export const DEFAULT_WEB_ROOT = resolve(PACKAGE_ROOT, 'web/dist');
@@ -78,11 +79,35 @@ export async function startServer(config: AppConfig, options: ServerOptions = {}
   assertSafeBinding(config);
   const app = options.app ?? (await createApp({ ...config, engineThreads: config.engineThreads ?? servingThreads(), backgroundAnalyses: true }));
   try {
-    return await serve(config, app, options.webRoot ?? DEFAULT_WEB_ROOT);
+    const server = await serve(config, app, options.webRoot ?? DEFAULT_WEB_ROOT);
+    const resuming = resumeInBackground(config, app);
+    return {
+      ...server,
+      async close() {
+        resuming.abort();
+        await server.close();
+      },
+    };
   } catch (err) {
     if (!options.app) await app.close();
     throw err;
   }
+}
+
+/**
+ * With a queue, the runs a stopped server left unfinished resume by
+ * themselves once the server answers requests (workers compute them
+ * whoever waits); without one they stay FAILED until asked for again.
+ */
+function resumeInBackground(config: AppConfig, app: App): AbortController {
+  const stop = new AbortController();
+  const interrupted = app.services.warehouse.interruptedAtOpen;
+  if (!config.redisUrl || interrupted.length === 0) return stop;
+  console.log(`[frankenscope] resuming ${interrupted.length} run(s) a stopped server left unfinished`);
+  resumeInterruptedRuns(app.services, interrupted, { signal: stop.signal }).catch((err: unknown) => {
+    console.warn(`[frankenscope] resuming interrupted runs failed: ${(err as Error).message}`);
+  });
+  return stop;
 }
 
 async function serve(config: AppConfig, app: App, webRoot: string): Promise<RunningServer> {

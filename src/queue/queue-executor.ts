@@ -89,6 +89,9 @@ export class QueueExecutor implements UnitExecutor {
       queue.on('error', () => undefined);
       events.on('error', () => undefined);
       events.on('progress', ({ jobId, data }) => this.#onProgress(jobId, data));
+      // every unit waited for holds a 'closing' listener until it settles (waitUntilFinished): a run of many units is not a leak
+      queue.setMaxListeners(0);
+      events.setMaxListeners(0);
       this.#bull = { queue, events };
     }
     return this.#bull;

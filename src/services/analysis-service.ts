@@ -15,7 +15,7 @@ import type { CheckpointRow, Warehouse } from '../warehouse/index.js';
 import type { CheckpointRegistry } from './checkpoint-registry.js';
 import { InvalidArgument, UnknownCheckpoint } from './errors.js';
 import { imagePath, type ProbeSetRegistry } from './probe-set-registry.js';
-import type { RunHandle, RunManager } from './run-manager.js';
+import type { RunHandle, RunManager, RunRequest } from './run-manager.js';
 import { hasChatTemplate } from '../engine/model/chat.js';
 import { intIn, resolveAnalysisOptions } from './analysis-options.js';
 
@@ -65,7 +65,8 @@ export class AnalysisService {
   /** METHOD 1a (VISUAL_TOKEN_SWAP) or 1b (ZERO_ABLATION) on one model. */
   localization(modelId: string, probeSetId: string, method: LocalizationMethod, options: AnalysisRequestOptions = {}): Promise<RunHandle> {
     const spec = ANALYSES[method];
-    return this.start(spec, [['model', modelId]], probeSetId, options, method === 'VISUAL_TOKEN_SWAP' ? 'pairs' : 'any', ([model], examples, o) => ({
+    const call = { service: 'analyses', method: 'localization', args: [modelId, probeSetId, method, options] };
+    return this.start(call, spec, [['model', modelId]], probeSetId, options, method === 'VISUAL_TOKEN_SWAP' ? 'pairs' : 'any', ([model], examples, o) => ({
       modelDir: model!.row.path,
       examples,
       options: o,
@@ -74,7 +75,8 @@ export class AnalysisService {
 
   /** METHOD 1c: attention mass from text to visual tokens, models A and B. */
   attentionShift(a: string, b: string, probeSetId: string, options: AnalysisRequestOptions = {}): Promise<RunHandle> {
-    return this.start(ANALYSES.ATTENTION_SHIFT, [['a', a], ['b', b]], probeSetId, options, 'images', ([ma, mb], examples, o) => ({
+    const call = { service: 'analyses', method: 'attentionShift', args: [a, b, probeSetId, options] };
+    return this.start(call, ANALYSES.ATTENTION_SHIFT, [['a', a], ['b', b]], probeSetId, options, 'images', ([ma, mb], examples, o) => ({
       modelDirA: ma!.row.path,
       modelDirB: mb!.row.path,
       examples,
@@ -84,7 +86,8 @@ export class AnalysisService {
 
   /** METHOD 1c: target's residual stream after layer L replaced by the source's. */
   activationPatching(target: string, source: string, probeSetId: string, options: AnalysisRequestOptions = {}): Promise<RunHandle> {
-    return this.start(ANALYSES.ACTIVATION_PATCHING, [['target', target], ['source', source]], probeSetId, options, 'any', ([t, s], examples, o) => ({
+    const call = { service: 'analyses', method: 'activationPatching', args: [target, source, probeSetId, options] };
+    return this.start(call, ANALYSES.ACTIVATION_PATCHING, [['target', target], ['source', source]], probeSetId, options, 'any', ([t, s], examples, o) => ({
       targetDir: t!.row.path,
       sourceDir: s!.row.path,
       examples,
@@ -104,6 +107,7 @@ export class AnalysisService {
   }
 
   private async start<I>(
+    call: RunRequest,
     spec: AnalysisKind<I>,
     roles: [string, string][],
     probeSetId: string,
@@ -148,6 +152,7 @@ export class AnalysisService {
         ...roles.map(([role], i) => ({ role, path: models[i]!.row.path, fingerprint: models[i]!.row.fingerprint })),
         { role: 'probeSet', path: probeRow.root, fingerprint: probeRow.fingerprint },
       ]),
+      request: call,
       store: (warehouse, runId, result) => warehouse.completeAnalysisRun(runId, result),
     });
   }

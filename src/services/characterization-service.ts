@@ -74,6 +74,7 @@ export class CharacterizationService {
         trio: { base: { path: rows.base.path, fingerprint: rows.base.fingerprint }, sft: { path: rows.sft.path, fingerprint: rows.sft.fingerprint }, rl: { path: rows.rl.path, fingerprint: rows.rl.fingerprint } },
         ...params,
       }),
+      request: { service: 'characterizations', method: 'start', args: [request] },
       store: (warehouse, runId, result) => warehouse.completeRun(runId, toCharacterizationRows(result)),
     });
   }

@@ -6,12 +6,23 @@
  * A run given as a plan is the coordinator's job: each finished unit is
  * staged in the warehouse as it arrives, so asking again for a run that did
  * not finish (server killed, cancelled, a unit failed) reuses that run and
- * computes only the units not staged yet.
+ * computes only the units not staged yet. A run stores the request that
+ * started it (RunSpec.request) so that a restarted server can replay it
+ * through `rejoin`, which lets the replay re-join only that run.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { cacheKey, type Warehouse } from '../warehouse/index.js';
 import { ENGINE_VERSION } from '../engine/version.js';
 import { decodeUnitResult, encodeUnitResult, type UnitPlan, type WorkUnit } from '../engine/units/work-unit.js';
 import type { UnitExecutor } from './units/unit-executor.js';
+
+/** The service call that starts a run, stored with it so a restarted server can replay it (src/services/units/resume-interrupted.ts). */
+export interface RunRequest {
+  service: string;
+  method: string;
+  /** the method's arguments as JSON */
+  args: unknown[];
+}
 
 export interface RunSpec<R> {
   kind: string;
@@ -23,6 +34,8 @@ export interface RunSpec<R> {
   compute?(onProgress: (fraction: number, message?: string) => void, signal: AbortSignal): Promise<R>;
   /** the work cut into deterministic units, computed by the run manager's executor. Give this or `compute`. */
   plan?(): Promise<UnitPlan<R>>;
+  /** how to ask for this run again; stored with a new run */
+  request?: RunRequest;
   /** writes the result rows and marks the run DONE in one transaction */
   store(warehouse: Warehouse, runId: string, result: R): Promise<void>;
 }
@@ -40,7 +53,13 @@ const PROGRESS_WRITE_INTERVAL_MS = 500;
 /** The error a cancelled run ends with. */
 export const CANCELLED_MESSAGE = 'cancelled by request';
 
+/** A replayed request may only resume the run it was stored with, never start another. */
+export class RejoinMismatch extends Error {
+  override name = 'RejoinMismatch';
+}
+
 export class RunManager {
+  private readonly rejoining = new AsyncLocalStorage<string>();
   private readonly inFlight = new Map<string, Promise<RunHandle>>();
   private readonly live = new Map<string, { progress: number; message: string | null }>();
   private readonly cancellers = new Map<string, AbortController>();
@@ -68,6 +87,16 @@ export class RunManager {
     return true;
   }
 
+  /**
+   * Calls `ask` (a service call that starts or joins a run) so that it may
+   * only resume the unfinished run `runId` or join it in flight or done; a
+   * request that now keys another run (an input changed since) throws
+   * RejoinMismatch before anything is written.
+   */
+  rejoin(runId: string, ask: () => Promise<RunHandle>): Promise<RunHandle> {
+    return this.rejoining.run(runId, ask);
+  }
+
   /** Starts the run or joins the identical one in flight or done. */
   startOrJoin<R>(spec: RunSpec<R>): Promise<RunHandle> {
     const key = cacheKey({
@@ -77,7 +106,11 @@ export class RunManager {
       engineVersion: this.engineVersion,
     });
     const joined = this.inFlight.get(key);
-    if (joined) return joined;
+    const expected = this.rejoining.getStore();
+    if (joined && expected !== undefined) return joined.then((h) => this.expectRun(expected, h));
+    // a client that joined a replay refused for another run starts its own (the refused one left inFlight first)
+    if (joined) return joined.catch((err: unknown) => (err instanceof RejoinMismatch ? this.startOrJoin(spec) : Promise.reject(err)));
+    if (expected !== undefined && !spec.plan) return Promise.reject(new RejoinMismatch(`run '${expected}' is computed in one piece and cannot resume`));
     // registered before the first await so a concurrent caller always joins
     const handle = this.begin(key, spec);
     this.inFlight.set(key, handle);
@@ -91,12 +124,21 @@ export class RunManager {
   private async begin<R>(key: string, spec: RunSpec<R>): Promise<RunHandle> {
     const existing = await this.warehouse.findRunByCacheKey(key);
     if (existing && existing.status === 'DONE') return { runId: existing.id, settled: Promise.resolve(), cached: true };
+    const expected = this.rejoining.getStore();
+    if (expected !== undefined && (await this.warehouse.findUnfinishedRunByCacheKey(key))?.id !== expected) {
+      throw new RejoinMismatch(`run '${expected}' no longer matches its stored request (a model or probe set changed since it started)`);
+    }
     // refused before anything is written: a run that cannot reach its workers is not started
     if (spec.plan) await this.executor?.ensureAvailable?.();
     const runId = (spec.plan && (await this.resumable(key))) || (await this.create(key, spec));
     this.live.set(runId, { progress: 0, message: null });
     const settled = this.execute(runId, spec).finally(() => this.live.delete(runId));
     return { runId, settled, cached: false };
+  }
+
+  private expectRun(expected: string, handle: RunHandle): RunHandle {
+    if (handle.runId !== expected) throw new RejoinMismatch(`run '${expected}' no longer matches its stored request; it keys run '${handle.runId}'`);
+    return handle;
   }
 
   /** The unfinished run of this cache key, made RUNNING again, whose staged units are kept. */
@@ -114,6 +156,7 @@ export class RunManager {
       cacheKey: key,
       engineVersion: this.engineVersion,
       inputs: spec.inputs,
+      request: spec.request,
     });
     return run.id;
   }

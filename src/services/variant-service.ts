@@ -50,6 +50,8 @@ export interface ResolvedVariant {
   dtype?: StorableDtype;
   /** where a variant from a mergekit config knowingly differs from mergekit's output */
   notes: string[];
+  /** what the client sent, stored with a scoring run so it can be replayed */
+  request: VariantRequest;
 }
 
 export const SETTINGS: readonly Setting[] = ['perception', 'alignment', 'reasoning'];
@@ -73,6 +75,10 @@ export class VariantService {
 
   /** Validates a variant request and computes its canonical fingerprint. */
   async resolve(request: VariantRequest): Promise<ResolvedVariant> {
+    return { ...(await this.resolveRequest(request)), request };
+  }
+
+  private async resolveRequest(request: VariantRequest): Promise<Omit<ResolvedVariant, 'request'>> {
     const given = (['model', 'preset', 'recipe', 'recipeYaml'] as const).filter((k) => request[k] !== null && request[k] !== undefined);
     if (given.length !== 1) throw new InvalidArgument('recipe', `give exactly one of 'model', 'preset' (with 'sft' and 'rl'), 'recipe' or 'recipeYaml'; got ${given.length ? given.join(', ') : 'none'}`);
     if (request.model) {
@@ -165,6 +171,7 @@ export class VariantService {
         { role: 'variant', id: variant.label, fingerprint: variant.fingerprint },
         { role: 'probeSet', id: probeRow.id, fingerprint: probeRow.fingerprint },
       ],
+      request: { service: 'variants', method: 'score', args: [variant.request, probeSetId, setting, request] },
       // every unit names the files it reads (each checkpoint of a recipe, the probe set), so a remote worker can check it has them
       plan: async () => planScoreVariant({ ...input, options: options satisfies AnalysisOptions }, [
         ...variant.models.map((m) => ({ role: variant.recipe ? `recipe model ${m.id}` : 'model', path: m.path, fingerprint: m.fingerprint })),

@@ -9,6 +9,8 @@ import type { WarehouseContext } from './WarehouseContext.js';
 const RUN_COLUMNS =
   'id, kind, params, inputs, cache_key, status, progress, message, started_at, finished_at, engine_version, error';
 const ACTIVE = "status IN ('QUEUED', 'RUNNING')";
+/** The error of a run a stopped server left QUEUED or RUNNING. */
+export const INTERRUPTED_MESSAGE = 'interrupted: server stopped';
 const STATUSES: readonly RunStatus[] = ['QUEUED', 'RUNNING', 'DONE', 'FAILED'];
 
 /** What a new run needs; params and inputs are stored as canonical JSON. */
@@ -18,6 +20,8 @@ export interface NewRun {
   cacheKey: string;
   engineVersion: string;
   inputs: unknown;
+  /** the service call that started the run, replayed to resume it after a restart */
+  request?: unknown;
 }
 
 /** The runs table: lifecycle QUEUED/RUNNING -> DONE | FAILED. */
@@ -67,7 +71,7 @@ export class RunStore {
       engineVersion: r.engineVersion,
       error: null,
     };
-    await this.context.owner.run(`INSERT INTO runs (${RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+    await this.context.owner.run(`INSERT INTO runs (${RUN_COLUMNS}, request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
       run.id,
       run.kind,
       canonicalJson(r.params),
@@ -80,6 +84,8 @@ export class RunStore {
       run.finishedAt,
       run.engineVersion,
       run.error,
+      // the arguments may be GraphQL input class instances: stored as the JSON they serialize to
+      r.request === undefined ? null : canonicalJson(JSON.parse(JSON.stringify(r.request))),
     ]);
     return run;
   }
@@ -118,12 +124,23 @@ export class RunStore {
     if (changed === 0) throw notActive(id);
   }
 
-  /** Runs a dead process left active: FAILED, 'interrupted: server stopped'. Resolves to how many. */
-  recoverInterrupted(): Promise<number> {
-    return this.context.owner.run(`UPDATE runs SET status = 'FAILED', error = ?, finished_at = ? WHERE ${ACTIVE}`, [
-      'interrupted: server stopped',
-      this.context.now(),
-    ]);
+  /** Runs a dead process left active: FAILED, 'interrupted: server stopped'. Resolves to their ids. */
+  async recoverInterrupted(): Promise<string[]> {
+    const rows = await this.context.owner.all(
+      `UPDATE runs SET status = 'FAILED', error = ?, finished_at = ? WHERE ${ACTIVE} RETURNING id`,
+      [INTERRUPTED_MESSAGE, this.context.now()],
+    );
+    return rows.map((row) => String(row.id));
+  }
+
+  /** The stored request of each run that has one, by run id. */
+  async requests(ids: readonly string[]): Promise<Map<string, unknown>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.context.owner.all(
+      `SELECT id, request FROM runs WHERE request IS NOT NULL AND id IN (SELECT unnest(?::VARCHAR[]))`,
+      [[...ids]],
+    );
+    return new Map(rows.map((row) => [String(row.id), JSON.parse(String(row.request)) as unknown]));
   }
 
   async getMany(ids: readonly string[]): Promise<(RunRow | undefined)[]> {

@@ -63,6 +63,8 @@ export class Warehouse {
   readonly #dedicated = new Set<DbConnection>();
   readonly #checkpoints: CheckpointStore;
   readonly #runs: RunStore;
+  /** The runs a stopped process left QUEUED/RUNNING, marked FAILED when this warehouse opened. */
+  interruptedAtOpen: readonly string[] = [];
   readonly #units: UnitStore;
   readonly #stats: StatsStore;
   readonly #probeSets: ProbeSetStore;
@@ -108,7 +110,7 @@ export class Warehouse {
       const warehouse = new Warehouse(instance, owner, readOnly, options.now ?? (() => new Date()), options.doorSlots, options.lake);
       counted.warehouse = warehouse;
       await applyMigrations(owner, { readOnly, now: warehouse.#context.now() });
-      if (!readOnly) await warehouse.#runs.recoverInterrupted();
+      if (!readOnly) warehouse.interruptedAtOpen = await warehouse.#runs.recoverInterrupted();
       warehouse.#lake?.backfill();
       return warehouse;
     } catch (error) {
@@ -219,6 +221,10 @@ export class Warehouse {
   /** The units staged for a run, by unit index; none once the run is DONE. */
   stagedUnits(runId: string): Promise<StagedUnit[]> {
     return this.#units.staged(runId);
+  }
+  /** The request that started each of these runs (RunSpec.request), by run id; runs without one are left out. */
+  runRequests(ids: readonly string[]): Promise<Map<string, unknown>> {
+    return this.#runs.requests(ids);
   }
   /** A new run, RUNNING with progress 0. */
   async createRun(r: NewRun): Promise<RunRow> {

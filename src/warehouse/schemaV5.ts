@@ -6,6 +6,10 @@
  * DONE: its final rows hold the result from then on and a DONE run is never
  * resumed, so keeping them would only double the file. Frozen once released.
  *
+ * `runs.request` holds the service call that started a run (service,
+ * method, JSON arguments), so a server with a queue can replay it at start
+ * and resume the run by itself; NULL for runs started before.
+ *
  * No foreign key to `runs`: DuckDB refuses updates of a row that a foreign
  * key refers to, and runs change status.
  */
@@ -18,4 +22,5 @@ export const SCHEMA_V5: readonly string[] = [
   result BLOB NOT NULL,
   staged_at TIMESTAMP NOT NULL,
   PRIMARY KEY (run_id, unit_index))`,
+  `ALTER TABLE runs ADD COLUMN request JSON`,
 ];

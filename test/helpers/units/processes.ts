@@ -15,7 +15,8 @@ export interface Child {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-function track(child: ChildProcess): Child {
+/** Follows a child's output so a test can wait for a line of it. */
+export function track(child: ChildProcess): Child {
   let output = '';
   const waiters = new Set<() => void>();
   const onData = (chunk: Buffer) => {
@@ -77,7 +78,8 @@ function track(child: ChildProcess): Child {
   };
 }
 
-function tsx(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+/** `node --import tsx <args>` in the package root. */
+export function tsx(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
