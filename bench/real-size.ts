@@ -93,7 +93,7 @@ function memAvailable(): number {
 async function ensureModel(name: 'text' | 'text-rl' | 'vl'): Promise<string> {
   const dir = join(DIR, name);
   if (!existsSync(join(dir, 'model.safetensors.index.json'))) {
-    await writeRealSizeModel(dir, name === 'vl' ? 'vl' : 'text', name === 'text' ? 1 : name === 'text-rl' ? 2 : 3);
+    await writeRealSizeModel(dir, name);
   }
   return dir;
 }

@@ -91,6 +91,34 @@ describe('WeightCache', () => {
     expect(calls).toEqual(['x', 'big', 'y', 'x']);
   });
 
+  /** Loads of each pass over `keys`, in order, `passes` times. */
+  async function scanLoads(cache: WeightCache, keys: readonly string[], passes: number, bytes: number): Promise<number[]> {
+    const perPass: number[] = [];
+    for (let p = 0; p < passes; p++) {
+      const calls: string[] = [];
+      for (const k of keys) await cache.get(k, load(bytes, calls, k), size);
+      perPass.push(calls.length);
+      expect(cache.bytes).toBeLessThanOrEqual(cache.maxBytes);
+    }
+    return perPass;
+  }
+
+  it('on a cyclic scan larger than the budget keeps a stable part and reads only the excess each pass', async () => {
+    // 8 layers of 40 bytes, room for 5: least-recently-used would read all 8 on every pass
+    const keys = Array.from({ length: 8 }, (_, i) => `layer.${i}`);
+    const perPass = await scanLoads(new WeightCache(200), keys, 6, 40);
+    expect(perPass.slice(2)).toEqual([3, 3, 3, 3]);
+  });
+
+  it('lets a new scan displace one that stopped', async () => {
+    const cache = new WeightCache(160);
+    const a = ['a0', 'a1', 'a2', 'a3'];
+    const b = ['b0', 'b1', 'b2', 'b3'];
+    expect(await scanLoads(cache, a, 3, 40)).toEqual([4, 0, 0]);
+    const perPass = await scanLoads(cache, b, 4, 40);
+    expect(perPass.at(-1)).toBe(0);
+  });
+
   it('reads the budget from FRANKENSCOPE_WEIGHT_MEMORY_GB', () => {
     expect(weightMemoryBudgetBytes({})).toBe(DEFAULT_WEIGHT_MEMORY_GB * 1e9);
     expect(weightMemoryBudgetBytes({ FRANKENSCOPE_WEIGHT_MEMORY_GB: '2' })).toBe(2e9);
