@@ -225,12 +225,16 @@ async function residentChild(): Promise<unknown> {
   };
 }
 
-async function scoreOnce(weights: WeightSource): Promise<number> {
+/** One teacher-forced score, timing the runner's creation (sessions) apart from the pass (reading, widening, compute). */
+async function scoreOnce(weights: WeightSource): Promise<{ logProb: number; sessionsS: number; passS: number }> {
+  const t0 = performance.now();
   const runner = await HookedRunner.create({ weights, threads: THREADS });
+  const sessionsS = round((performance.now() - t0) / 1000, 2);
   try {
     const ids = Array.from({ length: 32 }, (_, i) => 100 + i * 11);
+    const t1 = performance.now();
     const r = await runner.score([{ inputIds: ids, answerIds: [7, 8, 9, 10] }]);
-    return r.logProb[0]!;
+    return { logProb: r.logProb[0]!, sessionsS, passS: round((performance.now() - t1) / 1000, 2) };
   } finally {
     await runner.release();
   }
@@ -242,29 +246,31 @@ async function spliceChild(mode: 'zero-copy' | 'export'): Promise<unknown> {
   const recipe = { base: 'in', donors: ['rl'], operations: [{ op: 'splice' as const, model: 'rl', layers: { from: 24, to: 36 } }] };
   const t0 = performance.now();
   const merged = await MergedWeights.open(recipe, { in: a, rl: b });
-  let logProb: number;
+  const openS = round((performance.now() - t0) / 1000, 2);
+  let score: Awaited<ReturnType<typeof scoreOnce>>;
   let exportS: number | undefined;
   if (mode === 'zero-copy') {
-    logProb = await scoreOnce(merged);
+    score = await scoreOnce(merged);
   } else {
     const target = join(DIR, 'splice-export');
     await rm(target, { recursive: true, force: true });
     await exportVariant(merged, target, { dtype: 'BF16', copyFrom: a, roots: [DIR] });
     exportS = (performance.now() - t0) / 1000;
     const exported = await CheckpointWeights.open(target);
-    logProb = await scoreOnce(exported);
+    score = await scoreOnce(exported);
     await exported.close();
     await rm(target, { recursive: true, force: true });
   }
   await merged.close();
-  return { seconds: round((performance.now() - t0) / 1000, 2), ...(exportS !== undefined ? { exportS: round(exportS, 2) } : {}), logProb, peakRssGB: round((process.resourceUsage().maxRSS * 1024) / 1e9, 2) };
+  return { seconds: round((performance.now() - t0) / 1000, 2), openS, ...(exportS !== undefined ? { exportS: round(exportS, 2) } : {}), ...score, peakRssGB: round((process.resourceUsage().maxRSS * 1024) / 1e9, 2) };
 }
 
 async function child(mode: string, budgetGb: number): Promise<unknown> {
   const { stdout } = await run(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'bench', 'real-size.ts'), '--child', mode, '--dir', DIR, '--tokens', String(T), '--new-tokens', String(NEW), '--threads', String(THREADS)], {
     cwd: ROOT,
     maxBuffer: 16 << 20,
-    env: { ...process.env, FRANKENSCOPE_WEIGHT_MEMORY_GB: String(budgetGb) },
+    // the malloc setting bin/frankenscope.js gives every process it starts
+    env: { ...process.env, FRANKENSCOPE_WEIGHT_MEMORY_GB: String(budgetGb), MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? String(1 << 20) },
   });
   return JSON.parse(stdout.trim().split('\n').at(-1)!);
 }
