@@ -35,6 +35,8 @@ interface Entry {
   lastUse: number;
   /** ticks between its last two requests; undefined while requested once */
   gap: number | undefined;
+  /** the models that asked for it (an entry shared by models goes when the last of them is released) */
+  owners: Set<string>;
 }
 
 /** Forgotten keys whose last request is remembered, so a layer read again learns its reuse distance. */
@@ -78,10 +80,11 @@ export class WeightCache {
    * The value under `key`, loaded on a miss. A value larger than the whole
    * budget is handed out but not kept, so a budget of 0 keeps nothing.
    */
-  get<T>(key: string, load: () => Promise<T>, bytesOf: (t: T) => number): Promise<T> {
+  get<T>(key: string, load: () => Promise<T>, bytesOf: (t: T) => number, owner?: string): Promise<T> {
     const now = ++this.#tick;
     const hit = this.#entries.get(key);
     if (hit) {
+      if (owner !== undefined) hit.owners.add(owner);
       hit.gap = now - hit.lastUse;
       hit.lastUse = now;
       // re-insert: Map order is the recency order
@@ -91,7 +94,7 @@ export class WeightCache {
     }
     const before = this.#ghosts.get(key);
     this.#ghosts.delete(key);
-    const entry: Entry = { value: load(), bytes: 0, lastUse: now, gap: before === undefined ? undefined : now - before };
+    const entry: Entry = { value: load(), bytes: 0, lastUse: now, gap: before === undefined ? undefined : now - before, owners: new Set(owner === undefined ? [] : [owner]) };
     this.#entries.set(key, entry);
     entry.value.then(
       (v) => {
@@ -148,7 +151,16 @@ export class WeightCache {
     if (this.#ghosts.size > MAX_GHOSTS) this.#ghosts.delete(this.#ghosts.keys().next().value!);
   }
 
-  /** Drops every entry whose key starts with `prefix` (a released model's). */
+  /** Forgets `owner` (a released model): drops the entries no other model asked for. */
+  dropOwner(owner: string): void {
+    for (const [key, entry] of this.#entries) {
+      if (!entry.owners.delete(owner) || entry.owners.size > 0) continue;
+      this.#entries.delete(key);
+      this.#bytes -= entry.bytes;
+    }
+  }
+
+  /** Drops every entry whose key starts with `prefix`. */
   dropPrefix(prefix: string): void {
     for (const [key, entry] of this.#entries) {
       if (!key.startsWith(prefix)) continue;
