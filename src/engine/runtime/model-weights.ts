@@ -23,8 +23,8 @@ export interface BlockWeights {
 /** Options of {@link ModelWeights}. */
 export interface ModelWeightsOptions {
   /**
-   * bytes of widened weights this model keeps on its own (least recently used
-   * dropped first) [none: the thread's shared budget, FRANKENSCOPE_WEIGHT_MEMORY_GB]
+   * bytes of widened weights this model keeps on its own (eviction as in
+   * {@link WeightCache}) [none: the thread's shared budget, FRANKENSCOPE_WEIGHT_MEMORY_GB]
    */
   maxCachedBytes?: number;
   /** the cache to share (overrides `maxCachedBytes`) */

@@ -1,6 +1,6 @@
 /**
  * The weight-memory budget: widened (float32) weight bundles of every model a
- * thread runs share one least-recently-used cache bounded by bytes, so two or
+ * thread runs share one cache bounded by bytes, so two or
  * three models open at once (a Base/IN/RL comparison, a splice scored
  * zero-copy) hold no more widened weights together than one budget. What is
  * evicted is read again from the checkpoint (in its stored dtype) and widened
