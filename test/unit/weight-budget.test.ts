@@ -91,6 +91,34 @@ describe('WeightCache', () => {
     expect(calls).toEqual(['x', 'big', 'y', 'x']);
   });
 
+  /** Loads of each pass over `keys`, in order, `passes` times. */
+  async function scanLoads(cache: WeightCache, keys: readonly string[], passes: number, bytes: number): Promise<number[]> {
+    const perPass: number[] = [];
+    for (let p = 0; p < passes; p++) {
+      const calls: string[] = [];
+      for (const k of keys) await cache.get(k, load(bytes, calls, k), size);
+      perPass.push(calls.length);
+      expect(cache.bytes).toBeLessThanOrEqual(cache.maxBytes);
+    }
+    return perPass;
+  }
+
+  it('on a cyclic scan larger than the budget keeps a stable part and reads only the excess each pass', async () => {
+    // 8 layers of 40 bytes, room for 5: least-recently-used would read all 8 on every pass
+    const keys = Array.from({ length: 8 }, (_, i) => `layer.${i}`);
+    const perPass = await scanLoads(new WeightCache(200), keys, 6, 40);
+    expect(perPass.slice(2)).toEqual([3, 3, 3, 3]);
+  });
+
+  it('lets a new scan displace one that stopped', async () => {
+    const cache = new WeightCache(160);
+    const a = ['a0', 'a1', 'a2', 'a3'];
+    const b = ['b0', 'b1', 'b2', 'b3'];
+    expect(await scanLoads(cache, a, 3, 40)).toEqual([4, 0, 0]);
+    const perPass = await scanLoads(cache, b, 4, 40);
+    expect(perPass.at(-1)).toBe(0);
+  });
+
   it('reads the budget from FRANKENSCOPE_WEIGHT_MEMORY_GB', () => {
     expect(weightMemoryBudgetBytes({})).toBe(DEFAULT_WEIGHT_MEMORY_GB * 1e9);
     expect(weightMemoryBudgetBytes({ FRANKENSCOPE_WEIGHT_MEMORY_GB: '2' })).toBe(2e9);
@@ -168,6 +196,64 @@ describe('a budget smaller than the model', () => {
       await plain.close();
     } finally {
       await merged.close();
+    }
+  });
+});
+
+describe('a splice next to the models it is made of', () => {
+  const options = { family: 'qwen2_5_vl' as const, hidden: 64, intermediate: 128, numLayers: 4, numHeads: 4, numKvHeads: 2, mropeSection: [2, 3, 3] as [number, number, number], visionDepth: 2, tied: true };
+  const input: ModelInput = { inputIds: [9, 10, 11, 12, 13, 14] };
+
+  /** Counts whole-tensor reads (rows are read on every lookup and never kept). */
+  function wholeReads(source: CheckpointWeights): WeightSource & { reads: string[] } {
+    const counted = {
+      config: source.config,
+      tensorNames: source.tensorNames,
+      reads: [] as string[],
+      getFloat32(name: string) {
+        counted.reads.push(name);
+        return source.getFloat32(name);
+      },
+      getFloat32Rows: (name: string, start: number, count: number) => source.getFloat32Rows(name, start, count),
+      storedKey: (name: string) => source.storedKey(name),
+    };
+    return counted;
+  }
+
+  it('reads only what neither open model has widened, and frees shared layers with the last model', async () => {
+    const a = join(dir, 'share-in');
+    const b = join(dir, 'share-rl');
+    await writeRandomHubCheckpoint(a, options, 'text', 6);
+    await writeRandomHubCheckpoint(b, options, 'text', 7);
+    const [inW, rlW] = [await CheckpointWeights.open(a), await CheckpointWeights.open(b)];
+    const recipe = { base: 'in', donors: ['rl'], operations: [{ op: 'splice' as const, model: 'rl', layers: { from: 2, to: 4 } }] };
+    try {
+      const alone = await MergedWeights.create({ recipe, models: { in: inW, rl: rlW } });
+      const fresh = await HookedRunner.create({ weights: alone, pool, cache: new WeightCache(Infinity) });
+      const expected = (await fresh.forward([input], { positions: 'all' })).logits;
+      await fresh.release();
+
+      const cache = new WeightCache(Infinity);
+      const inRunner = await HookedRunner.create({ weights: inW, pool, cache });
+      await inRunner.forward([input]);
+      const held = cache.bytes;
+      const [inCounted, rlCounted] = [wholeReads(inW), wholeReads(rlW)];
+      const splice = await HookedRunner.create({ weights: await MergedWeights.create({ recipe, models: { in: inCounted, rl: rlCounted } }), pool, cache });
+      const logits = (await splice.forward([input], { positions: 'all' })).logits;
+      expect(logits).toEqual(expected);
+      // IN's layers 0-1 and head were widened for IN already; RL's layers 2-3 had not been
+      expect(inCounted.reads).toEqual([]);
+      expect(new Set(rlCounted.reads.map((n) => /layers\.(\d+)\./.exec(n)?.[1]))).toEqual(new Set(['2', '3']));
+      // IN's layers 2-3 are IN's alone: releasing IN frees them (as many bytes as RL's 2-3 added), and what the splice shares stays
+      const rlLayers = cache.bytes - held;
+      expect(rlLayers).toBeGreaterThan(0);
+      await inRunner.release();
+      expect(cache.bytes).toBe(held);
+      await splice.release();
+      expect(cache.bytes).toBe(0);
+    } finally {
+      await inW.close();
+      await rlW.close();
     }
   });
 });

@@ -227,6 +227,15 @@ export class MergedWeights implements WeightSource {
     return sliceRows(await whole, shape?.[0] ?? this.config.vocabSize, start, count);
   }
 
+  /** The stored bytes of a tensor taken unchanged from one model (the base's, a splice's); undefined for a composed one. */
+  storedKey(name: string): string | undefined {
+    this.#check(name);
+    const i = this.#operationFor(name);
+    const op = i === null ? null : this.operations[i]!;
+    const from = op === null ? this.recipe.base : op.op === 'splice' ? op.model : null;
+    return from === null ? undefined : this.#sources.get(from)!.storedKey?.(name);
+  }
+
   /** Composes one tensor (float32). Tensors taken unchanged are the source's own arrays: do not modify. */
   async getFloat32(name: string): Promise<Float32Array> {
     this.#check(name);

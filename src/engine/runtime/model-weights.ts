@@ -23,8 +23,8 @@ export interface BlockWeights {
 /** Options of {@link ModelWeights}. */
 export interface ModelWeightsOptions {
   /**
-   * bytes of widened weights this model keeps on its own (least recently used
-   * dropped first) [none: the thread's shared budget, FRANKENSCOPE_WEIGHT_MEMORY_GB]
+   * bytes of widened weights this model keeps on its own (eviction as in
+   * {@link WeightCache}) [none: the thread's shared budget, FRANKENSCOPE_WEIGHT_MEMORY_GB]
    */
   maxCachedBytes?: number;
   /** the cache to share (overrides `maxCachedBytes`) */
@@ -91,9 +91,9 @@ export class ModelWeights {
     return this.#cache.bytes;
   }
 
-  /** Drops this model's entries from the cache (its runner is released). */
+  /** Drops this model's entries from the cache (its runner is released), but those another open model shares. */
   release(): void {
-    this.#cache.dropPrefix(this.#key);
+    this.#cache.dropOwner(this.#key);
   }
 
   async #tensor(name: string, dims: readonly number[]): Promise<F32Tensor> {
@@ -114,12 +114,19 @@ export class ModelWeights {
       return data;
     }
     // a source that only composes whole tensors: keep the whole one under the budget like a block
-    const whole = await this.#cached(`whole:${name}`, () => this.#tensor(name, [this.config.vocabSize, width]), (t) => t.data.byteLength);
+    const whole = await this.#cached(`whole:${name}`, () => this.#tensor(name, [this.config.vocabSize, width]), (t) => t.data.byteLength, [name]);
     return whole.data.subarray(start * width, (start + count) * width);
   }
 
-  #cached<T>(key: string, load: () => Promise<T>, bytesOf: (t: T) => number): Promise<T> {
-    return this.#cache.get(this.#key + key, load, bytesOf);
+  /**
+   * `load` under the budget. When every tensor it reads (`names`) is stored
+   * bytes read unchanged, the entry is keyed by those bytes, so models reading
+   * the same files (a checkpoint, a variant spliced from it) share it.
+   */
+  #cached<T>(key: string, load: () => Promise<T>, bytesOf: (t: T) => number, names: readonly string[]): Promise<T> {
+    const stored = names.map((n) => this.#source.storedKey?.(n));
+    const shared = stored.every((k) => k !== undefined) ? `stored:${key}:${stored.join('|')}` : undefined;
+    return this.#cache.get(shared ?? this.#key + key, load, bytesOf, this.#key);
   }
 
   /** Input embeddings of token ids, [ids.length, H], read row by row from the stored dtype (the [V, H] matrix is never widened whole). */
@@ -154,10 +161,11 @@ export class ModelWeights {
     const start = k * this.headChunkRows;
     const count = Math.min(this.headChunkRows, c.vocabSize - start);
     const name = c.tieWordEmbeddings ? `${this.prefixes.llm}embed_tokens.weight` : 'lm_head.weight';
-    return this.#cached(`head.${k}`, async () => ({
-      norm: await this.#tensor(`${this.prefixes.llm}norm.weight`, [H]),
+    const norm = `${this.prefixes.llm}norm.weight`;
+    return this.#cached(`head.${start}+${count}`, async () => ({
+      norm: await this.#tensor(norm, [H]),
       w: { data: await this.#rows(name, H, start, count), dims: [count, H] },
-    }), (b) => b.w.data.byteLength + b.norm.data.byteLength);
+    }), (b) => b.w.data.byteLength + b.norm.data.byteLength, [norm, name]);
   }
 
   /** Weights of decoder layer `i` (0-based). */
@@ -186,15 +194,17 @@ export class ModelWeights {
         wd: await this.#tensor(`${p}mlp.down_proj.weight`, [H, c.intermediateSize]),
       },
     });
-    return this.#cached(`layer.${i}`, load, blockBytes);
+    const names = ['input_layernorm.weight', 'post_attention_layernorm.weight', ...['q', 'k', 'v'].flatMap((x) => [`self_attn.${x}_proj.weight`, `self_attn.${x}_proj.bias`]), 'self_attn.o_proj.weight', ...['gate', 'up', 'down'].map((x) => `mlp.${x}_proj.weight`)];
+    return this.#cached(`layer.${i}`, load, blockBytes, names.map((n) => p + n));
   }
 
   /** Patch embedding weight [Hv, C, tp, p, p]. */
   patchEmbed(): Promise<Bundle> {
     const v = this.#vision();
+    const name = `${this.prefixes.vision}patch_embed.proj.weight`;
     return this.#cached('patch', async () => ({
-      w: await this.#tensor(`${this.prefixes.vision}patch_embed.proj.weight`, [v.hiddenSize, v.inChannels, v.temporalPatchSize, v.patchSize, v.patchSize]),
-    }), bundleBytes);
+      w: await this.#tensor(name, [v.hiddenSize, v.inChannels, v.temporalPatchSize, v.patchSize, v.patchSize]),
+    }), bundleBytes, [name]);
   }
 
   /** Weights of vision block `i`; the fused qkv is split into q, k, v. */
@@ -252,7 +262,9 @@ export class ModelWeights {
         },
       };
     };
-    return this.#cached(`vision.${i}`, load, blockBytes);
+    // every tensor of the block (those a block kind does not have are not read)
+    const names = [...this.#source.tensorNames].filter((n) => n.startsWith(p));
+    return this.#cached(`vision.${i}`, load, blockBytes, names);
   }
 
   /** Projector weights. */
@@ -261,6 +273,7 @@ export class ModelWeights {
     const M = v.spatialMergeSize * v.spatialMergeSize * v.hiddenSize;
     const H = this.config.hiddenSize;
     const p = `${this.prefixes.vision}merger.`;
+    const names = [...this.#source.tensorNames].filter((n) => n.startsWith(p));
     return this.#cached('merger', async () => ({
       ln: await this.#tensor(`${p}ln_q.weight`, [v.hiddenSize]),
       ...(v.mergerNorm === 'layernorm' ? { lnb: await this.#tensor(`${p}ln_q.bias`, [v.hiddenSize]) } : {}),
@@ -268,7 +281,7 @@ export class ModelWeights {
       b0: await this.#tensor(`${p}mlp.0.bias`, [M]),
       w2: await this.#tensor(`${p}mlp.2.weight`, [H, M]),
       b2: await this.#tensor(`${p}mlp.2.bias`, [H]),
-    }), bundleBytes);
+    }), bundleBytes, names);
   }
 
   #vision() {

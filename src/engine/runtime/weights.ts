@@ -3,6 +3,7 @@
  * a runner needs from a model, so a merge recipe can implement it by composing
  * tensors of several checkpoints lazily, one layer at a time.
  */
+import { stat } from 'node:fs/promises';
 import { Checkpoint } from '../checkpoint/index.js';
 import type { AllowedRoots } from '../fs/confined-files.js';
 import { type ModelConfig, parseModelConfig } from '../model/config.js';
@@ -33,6 +34,14 @@ export interface WeightSource {
    * whole tensor is read.
    */
   getFloat32Rows?(name: string, start: number, count: number): Promise<Float32Array>;
+  /**
+   * A name for the stored bytes a tensor is read from unchanged (file, its
+   * size and modification time, offset), equal for every source that reads
+   * those bytes: a checkpoint and a variant spliced from it then share their
+   * widened layers under the budget. Undefined for a composed tensor.
+   * Optional: without it a source's widened tensors are its own.
+   */
+  storedKey?(name: string): string | undefined;
 }
 
 /** A {@link WeightSource} over an open checkpoint directory. */
@@ -41,12 +50,25 @@ export class CheckpointWeights implements WeightSource {
   readonly tensorNames: ReadonlySet<string>;
   readonly #checkpoint: Checkpoint;
   readonly #owned: boolean;
+  /** file -> path, size and mtime when opened */
+  readonly #fileIds: ReadonlyMap<string, string>;
 
-  private constructor(checkpoint: Checkpoint, owned: boolean, config: ModelConfig) {
+  private constructor(checkpoint: Checkpoint, owned: boolean, config: ModelConfig, fileIds: ReadonlyMap<string, string>) {
     this.#checkpoint = checkpoint;
     this.#owned = owned;
     this.config = config;
     this.tensorNames = new Set(checkpoint.tensors.keys());
+    this.#fileIds = fileIds;
+  }
+
+  static async #fileIdsOf(checkpoint: Checkpoint): Promise<Map<string, string>> {
+    const files = new Set([...checkpoint.tensors.values()].map((t) => t.file));
+    const ids = new Map<string, string>();
+    for (const file of files) {
+      const st = await stat(file);
+      ids.set(file, `${file}:${st.size}:${st.mtimeMs}`);
+    }
+    return ids;
   }
 
   /**
@@ -56,7 +78,7 @@ export class CheckpointWeights implements WeightSource {
   static async open(dir: string, options: { roots?: AllowedRoots } = {}): Promise<CheckpointWeights> {
     const checkpoint = await Checkpoint.open(dir, options);
     try {
-      return new CheckpointWeights(checkpoint, true, await modelConfigOf(checkpoint));
+      return new CheckpointWeights(checkpoint, true, await modelConfigOf(checkpoint), await CheckpointWeights.#fileIdsOf(checkpoint));
     } catch (e) {
       await checkpoint.close();
       throw e;
@@ -65,7 +87,7 @@ export class CheckpointWeights implements WeightSource {
 
   /** Wraps a checkpoint the caller keeps owning (close does not close it). */
   static async over(checkpoint: Checkpoint): Promise<CheckpointWeights> {
-    return new CheckpointWeights(checkpoint, false, await modelConfigOf(checkpoint));
+    return new CheckpointWeights(checkpoint, false, await modelConfigOf(checkpoint), await CheckpointWeights.#fileIdsOf(checkpoint));
   }
 
   /** The checkpoint directory. */
@@ -79,6 +101,11 @@ export class CheckpointWeights implements WeightSource {
 
   getFloat32Rows(name: string, start: number, count: number): Promise<Float32Array> {
     return this.#checkpoint.readFloat32Rows(name, start, count);
+  }
+
+  storedKey(name: string): string | undefined {
+    const info = this.#checkpoint.tensors.get(name);
+    return info ? `${this.#fileIds.get(info.file)}@${info.dataOffset}+${info.byteLength}:${info.dtype}` : undefined;
   }
 
   /** Closes the checkpoint if this object opened it. */
