@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI through tsx so `npx frankenscope` needs no build step.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,8 +25,10 @@ const env = {
   MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? String(MALLOC_MMAP_THRESHOLD),
 };
 // the project's tsconfig, not the caller's: decorators (type-graphql) need its settings from any working directory
-const result = spawnSync(process.execPath, [tsxCli, '--tsconfig', join(root, 'tsconfig.json'), join(root, 'src', 'cli.ts'), ...process.argv.slice(2)], {
+const child = spawn(process.execPath, [tsxCli, '--tsconfig', join(root, 'tsconfig.json'), join(root, 'src', 'cli.ts'), ...process.argv.slice(2)], {
   stdio: 'inherit',
   env,
 });
-process.exit(result.status ?? 1);
+// a supervisor's stop (kill PID, systemd, docker stop) reaches the CLI, so a server never outlives this launcher holding its port and warehouse
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
@@ -197,6 +197,34 @@ describe('access token', () => {
     expect(failure!.stderr).toMatch(/frankenscope: HOST=0\.0\.0\.0 is not a loopback address, so FRANKENSCOPE_TOKEN is required/);
     expect(failure!.stderr).not.toMatch(/\.ts:\d+/);
   }, 60_000);
+
+  test('stopping the launcher (kill PID, as a supervisor does) stops the server it started, port closed', async () => {
+    const bin = new URL('../../bin/frankenscope.js', import.meta.url).pathname;
+    const env = { ...process.env, PORT: '0', FRANKENSCOPE_WAREHOUSE: join(dir, 'launcher.duckdb'), FRANKENSCOPE_LAKE: 'off' };
+    const launcher = spawn(process.execPath, [bin, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => launcher.once('exit', (code) => resolve(code)));
+    let printed = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no address printed: ${printed}`)), 90_000);
+      const read = (chunk: Buffer) => {
+        printed += chunk.toString();
+        const m = /GraphQL at (http:\/\/\S+)/.exec(printed);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      };
+      launcher.stdout!.on('data', read);
+      launcher.stderr!.on('data', read);
+    });
+    const answered = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+    expect(answered.status).toBe(200);
+    launcher.kill('SIGTERM');
+    await exited;
+    // the server itself is gone, not only its launcher: nothing answers on its port any more
+    await new Promise((r) => setTimeout(r, 500));
+    await expect(fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' })).rejects.toThrow();
+  }, 120_000);
 });
 
 describe("the dashboard's token", () => {
