@@ -40,6 +40,12 @@ export class UnitStore {
     }));
   }
 
+  /** How many staged units each worker computed, by worker name. */
+  async unitsByWorker(connection: DbConnection, runId: string): Promise<[string, number][]> {
+    const rows = await connection.all('SELECT worker, count(*) AS n FROM run_units WHERE run_id = ? GROUP BY worker ORDER BY worker', [runId]);
+    return rows.map((row) => [String(row.worker), Number(row.n)]);
+  }
+
   /** Inside completeRun's transaction: a DONE run's staged units are no longer needed. */
   async drop(connection: DbConnection, runId: string): Promise<void> {
     await connection.run('DELETE FROM run_units WHERE run_id = ?', [runId]);

@@ -2,7 +2,7 @@ import { AnalysisStore } from './AnalysisStore.js';
 import { applyMigrations } from './applyMigrations.js';
 import { CheckpointStore, type FingerprintCache } from './CheckpointStore.js';
 import { openDatabase, type DbConnection, type DbInstance } from './duckdbBinding.js';
-import { analysisDoneMessage, characterizationDoneMessage } from './doneMessage.js';
+import { analysisDoneMessage, characterizationDoneMessage, unitsByWorkerSuffix } from './doneMessage.js';
 import { FinishedResults, type FinishedPart, type FinishedEntry } from './FinishedResults.js';
 import { inTransaction } from './inTransaction.js';
 import { exportLake, type ExportSummary } from './lake/exportLake.js';
@@ -280,8 +280,9 @@ export class Warehouse {
     try {
       await this.#withDedicatedConnection((connection) =>
         inTransaction(connection, async () => {
-          // first, so a run that is not active is refused before any row is written
-          await this.#runs.markDone(connection, id, message);
+          const workers = await this.#units.unitsByWorker(connection, id);
+          // first write, so a run that is not active is refused before any row is written
+          await this.#runs.markDone(connection, id, message + unitsByWorkerSuffix(workers));
           await store(connection);
           await this.#units.drop(connection, id);
         }),

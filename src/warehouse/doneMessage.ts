@@ -21,3 +21,17 @@ export function analysisDoneMessage(result: AnalysisRows): string {
   const effects = (result.layerEffects ?? []).length;
   return `done: ${count(examples, 'example')} scored, ${count(effects, 'result')}${layers > 0 ? ` over ${count(layers, 'layer')}` : ''}`;
 }
+
+/** The in-process executor's name: units it computed need no credit in the message. */
+const IN_PROCESS = 'in-process';
+
+/**
+ * Who computed a distributed run's units, kept in its DONE message because
+ * the staged units that record it are dropped with the DONE transaction.
+ * Empty for a run computed wholly in process.
+ */
+export function unitsByWorkerSuffix(counts: readonly (readonly [string, number])[]): string {
+  if (counts.length === 0 || counts.every(([worker]) => worker === IN_PROCESS)) return '';
+  const total = counts.reduce((sum, [, n]) => sum + n, 0);
+  return `; ${count(total, 'unit')} by ${counts.map(([worker, n]) => `${worker} (${n})`).join(', ')}`;
+}

@@ -87,6 +87,19 @@ describe('real analyses through two queue workers store exactly the rows of one 
       const did = [...unitsDoneBy(worker)].filter(([runId]) => runIds.has(runId));
       expect(did.length, `${worker.output()}`).toBeGreaterThan(0);
     }
+    // each DONE message credits the workers with the units their logs say they did; in-process runs credit nobody
+    for (const answer of Object.values(distributed)) {
+      const { run } = await queued.query<{ run: { message: string } }>(`{ run(id: "${answer.run.id}") { message } }`);
+      const credited = [...run.message.matchAll(/(worker-[ab]) \((\d+)\)/g)].map((m) => [m[1], Number(m[2])]);
+      const logged = workers.map((w, i) => [['worker-a', 'worker-b'][i], unitsDoneBy(w).get(answer.run.id) ?? 0]).filter(([, n]) => n !== 0);
+      expect(credited, run.message).toEqual(logged);
+      expect(run.message).toMatch(/^done: .*; \d+ units? by /);
+    }
+    for (const answer of Object.values(inProcess)) {
+      const { run } = await local.query<{ run: { message: string } }>(`{ run(id: "${answer.run.id}") { message } }`);
+      expect(run.message).toMatch(/^done: /);
+      expect(run.message).not.toContain(' by ');
+    }
     // nothing of the in-process server's runs went to the workers
     const localIds = new Set(Object.values(inProcess).map((a) => a.run.id));
     for (const worker of workers) expect([...unitsDoneBy(worker).keys()].filter((id) => localIds.has(id))).toEqual([]);
