@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tsxCli = require.resolve('tsx/cli');
-/** Bytes from which glibc malloc maps each block on its own and unmaps it when freed. */
+/** Bytes from which glibc malloc maps each block on its own and unmaps it when freed (src/threadpool.ts's MALLOC_MMAP_THRESHOLD). */
 const MALLOC_MMAP_THRESHOLD = 1 << 20;
 // libuv sizes its threadpool once, from the environment the process starts
 // with; the server needs more than the default 4 (src/threadpool.ts, whose

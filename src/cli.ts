@@ -14,7 +14,7 @@ import { finishAnalysis, modelId, openCliApp, probeSetId, requestOptions, type A
 import { loadConfig } from './config.js';
 import { DEFAULT_MAX_NEW_TOKENS, FORMAT_MAX_NEW_TOKENS } from './services/analysis-options.js';
 import { startServer } from './server.js';
-import { relaunchWithThreadpool } from './threadpool.js';
+import { relaunchWithStartEnvironment } from './threadpool.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -73,8 +73,8 @@ program
   .description('start the server: dashboard at /, GraphQL at /graphql (registers the demo models as demo/base, demo/sft, demo/rl, demo/rl-freeze-*)')
   .option('-p, --port <port>', 'port (default $PORT or 4000)')
   .action(async (opts: { port?: string }) => {
-    // `tsx src/cli.ts serve` (npm start) comes here with libuv's default pool of 4
-    if (relaunchWithThreadpool()) return;
+    // `tsx src/cli.ts serve` started directly comes here with libuv's pool of 4 and glibc's adaptive malloc
+    if (relaunchWithStartEnvironment()) return;
     const config = loadConfig(opts.port ? { ...process.env, PORT: opts.port } : process.env);
     const server = await startServer(config);
     const dashboard = server.url.replace(/graphql$/, '');
@@ -216,7 +216,11 @@ program
   .option('--lock-ms <ms>', "how long a unit's lock lasts unrenewed: a killed worker's unit moves on after about this long (default 30000)", positiveInt)
   .option('--stalled-ms <ms>', 'how often to look for units whose worker died (default 30000)', positiveInt)
   .option('--quiet', 'no line per unit')
-  .action(async (opts: WorkerCliOptions) => workerCommand(loadConfig(), opts));
+  .action(async (opts: WorkerCliOptions) => {
+    // a worker holds widened weights as the server does: the same start environment
+    if (relaunchWithStartEnvironment()) return;
+    await workerCommand(loadConfig(), opts);
+  });
 
 program.parseAsync(process.argv).catch((err: Error) => {
   console.error(`frankenscope: ${err.message}`);

@@ -17,8 +17,6 @@ export async function startServerProcess(options: { warehouse: string; redisUrl?
     FRANKENSCOPE_WAREHOUSE: options.warehouse,
     FRANKENSCOPE_LAKE: 'off',
     FRANKENSCOPE_ENGINE_THREADS: '1',
-    // set, so `serve` does not relaunch itself with a bigger pool (a SIGKILL must reach the server itself)
-    UV_THREADPOOL_SIZE: '8',
     PORT: '0',
     HOST: '127.0.0.1',
     // empty: no queue, whatever the test runner's environment says

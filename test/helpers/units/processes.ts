@@ -1,6 +1,7 @@
 /** Real child processes for the queue tests: workers and coordinators that a test can SIGKILL. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { MALLOC_MMAP_THRESHOLD } from '../../../src/threadpool.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -78,9 +79,15 @@ export function track(child: ChildProcess): Child {
   };
 }
 
+/**
+ * The start environment `serve` and `worker` would otherwise relaunch
+ * themselves to get: given up front, a SIGKILL reaches the process itself.
+ */
+const START_ENVIRONMENT = { UV_THREADPOOL_SIZE: '8', MALLOC_MMAP_THRESHOLD_: String(MALLOC_MMAP_THRESHOLD) };
+
 /** `node --import tsx <args>` in the package root. */
 export function tsx(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...START_ENVIRONMENT, ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 export interface WorkerChildOptions {
