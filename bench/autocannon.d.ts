@@ -27,6 +27,12 @@ declare module 'autocannon' {
     non2xx: number;
     mismatches?: number;
   }
+  /** The running load, when started with a callback: emits 'response' for every answer. */
+  interface Instance {
+    on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): this;
+  }
   function autocannon(options: Options): Promise<Result>;
+  function autocannon(options: Options, done: (error: Error | null, result: Result) => void): Instance;
   export default autocannon;
+  export type { Result };
 }

@@ -17,6 +17,7 @@ import { createRequestContext, type RequestContext } from './resolvers/context.j
 import { createStaticSite } from './static-site.js';
 import { assertSafeBinding, createAccessGate, type AccessGate } from './http/access.js';
 import { sendJsonError } from './http/json-error.js';
+import { createRequestTurns } from './http/request-turns.js';
 import { operationLimits, restoreLimitCode } from './http/operation-limits.js';
 import { formatError } from './resolvers/translate-error.js';
 import { documentOf, exceedsTokenLimit } from './http/token-limit.js';
@@ -129,6 +130,7 @@ async function serve(config: AppConfig, app: App, webRoot: string): Promise<Runn
   await apollo.start();
   // the Host allow-list names the port actually bound (PORT=0 picks one)
   let admit: AccessGate | undefined;
+  const turns = createRequestTurns();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -163,6 +165,7 @@ async function serve(config: AppConfig, app: App, webRoot: string): Promise<Runn
       sendJsonError(res, 400, 'TOO_MANY_TOKENS', `the document has more than ${max} tokens (FRANKENSCOPE_MAX_TOKENS)`, {}, { limit: max });
       return;
     }
+    await turns.next();
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       context: async () => createRequestContext(app.services),
