@@ -17,7 +17,7 @@ import type { MergeOperation, MergeRecipe } from '../../src/engine/merge/recipe.
 import { SessionPool } from '../../src/engine/runtime/ort-sessions.js';
 import { HookedRunner } from '../../src/engine/runtime/runner.js';
 import { CheckpointWeights, MemoryWeights, type WeightSource } from '../../src/engine/runtime/weights.js';
-import { imagePrompt } from './engine-fixtures.js';
+import { imagePrompt, sameBits } from './engine-fixtures.js';
 
 const N = 6;
 const trio = generateTinyTrio({ numLayers: N });
@@ -31,14 +31,6 @@ function merged(operations: MergeOperation[], extra: Partial<MergeRecipe> = {}):
   return MergedWeights.create({ recipe: { base: 'in', donors: ['rl', 'base0'], operations, ...extra }, models });
 }
 
-/** Bitwise equality of two float32 arrays (NaN-free data). */
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  if (a.length !== b.length) return false;
-  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return false;
-  return true;
-}
 
 async function expectTensors(w: WeightSource, expected: (name: string) => Float32Array, which = names): Promise<void> {
   for (const name of which) {

@@ -5,6 +5,7 @@
  * round to nearest even, overflow to infinity and keep NaN a NaN.
  */
 import { endianness } from 'node:os';
+import { takeFloat32 } from './float32-pool.js';
 
 /** Element size in bytes of every dtype the safetensors format defines (that we accept). */
 export const DTYPE_BYTES: Readonly<Record<string, number>> = Object.freeze({
@@ -160,11 +161,13 @@ export function toFloat32(bytes: Uint8Array, dtype: string): Float32Array {
  * 16-bit values are read into the upper half of the array's own buffer and
  * widened in place front to back (element i's four bytes never reach a
  * source value not yet read), so a tensor costs one allocation of its
- * widened size instead of a raw copy plus the widened one.
+ * widened size instead of a raw copy plus the widened one, and none when
+ * float32-pool.ts has a dropped array of that length: every element is
+ * written, so what a reused array held never shows.
  */
 export async function readAsFloat32(n: number, dtype: string, read: (target: Uint8Array) => Promise<void>): Promise<Float32Array> {
   if (dtype === 'F32') {
-    const out = new Float32Array(n);
+    const out = takeFloat32(n);
     await read(new Uint8Array(out.buffer));
     if (!HOST_LE) return toFloat32(new Uint8Array(out.buffer), 'F32');
     return out;
@@ -174,7 +177,7 @@ export async function readAsFloat32(n: number, dtype: string, read: (target: Uin
     await read(bytes);
     return toFloat32(bytes, dtype);
   }
-  const out = new Float32Array(n);
+  const out = takeFloat32(n);
   await read(new Uint8Array(out.buffer, 2 * n, 2 * n));
   const src = new Uint16Array(out.buffer, 2 * n, n);
   if (dtype === 'F16') {

@@ -96,7 +96,7 @@ export class LanguageModel {
     for (let l = from; l < this.config.numLayers; l++) {
       record?.push(cur);
       const ctx = { section: 'llm' as const, layer: l, phase: pass.phase, step: pass.step, offset: pass.offset, layout: pass.layout };
-      const out = await runBlock(this.blocks, await this.weights.decoderLayer(l), { x: cur, cos, sin, mask, past: kv[l] }, hooks, ctx);
+      const out = await this.weights.useDecoderLayer(l, (w) => runBlock(this.blocks, w, { x: cur, cos, sin, mask, past: kv[l] }, hooks, ctx));
       kv[l] = { k: out.k, v: out.v };
       cur = out.out;
     }
@@ -116,9 +116,8 @@ export class LanguageModel {
     // vocabulary pieces: only one piece of the [V, H] head is widened at a time (and kept only while the budget allows)
     for (let k = 0; k < this.weights.headChunks; k++) {
       const start = k * this.weights.headChunkRows;
-      const bundle = await this.weights.headChunk(k);
-      const Vc = bundle.w.dims[0]!;
-      const piece = (await (await this.#head(Vc)).run({ x: x2, ...bundle }, ['logits'])).logits!.data as Float32Array;
+      const piece = await this.weights.useHeadChunk(k, async (bundle) => (await (await this.#head(bundle.w.dims[0]!)).run({ x: x2, ...bundle }, ['logits'])).logits!.data as Float32Array);
+      const Vc = piece.length / N;
       if (Vc === V) return piece;
       for (let n = 0; n < N; n++) out.set(piece.subarray(n * Vc, (n + 1) * Vc), n * V + start);
     }

@@ -124,9 +124,28 @@ export class ModelWeights {
    * the same files (a checkpoint, a variant spliced from it) share it.
    */
   #cached<T>(key: string, load: () => Promise<T>, bytesOf: (t: T) => number, names: readonly string[]): Promise<T> {
+    return this.#cache.get(this.#cacheKey(key, names).key, load, bytesOf, this.#key);
+  }
+
+  /**
+   * `load` under the budget, held while `use` runs. A bundle of stored bytes
+   * is fresh arrays no one else holds (WeightSource.storedKey), so once the
+   * cache drops it and `use` is done, its memory is reused by the next read.
+   */
+  async #using<T extends object, R>(key: string, load: () => Promise<T>, bytesOf: (t: T) => number, names: readonly string[], use: (t: T) => Promise<R>): Promise<R> {
+    const { key: cacheKey, stored } = this.#cacheKey(key, names);
+    const lease = await this.#cache.lease(cacheKey, load, bytesOf, this.#key, stored ? arraysOf : undefined);
+    try {
+      return await use(lease.value);
+    } finally {
+      lease.release();
+    }
+  }
+
+  #cacheKey(key: string, names: readonly string[]): { key: string; stored: boolean } {
     const stored = names.map((n) => this.#source.storedKey?.(n));
-    const shared = stored.every((k) => k !== undefined) ? `stored:${key}:${stored.join('|')}` : undefined;
-    return this.#cache.get(shared ?? this.#key + key, load, bytesOf, this.#key);
+    if (stored.every((k) => k !== undefined)) return { key: `stored:${key}:${stored.join('|')}`, stored: true };
+    return { key: this.#key + key, stored: false };
   }
 
   /** Input embeddings of token ids, [ids.length, H], read row by row from the stored dtype (the [V, H] matrix is never widened whole). */
@@ -154,7 +173,7 @@ export class ModelWeights {
    * k·headChunkRows onward). A tied model uses the embedding matrix even
    * when the files also hold an `lm_head.weight`, as transformers ties them at load.
    */
-  headChunk(k: number): Promise<Bundle> {
+  useHeadChunk<R>(k: number, use: (bundle: Bundle) => Promise<R>): Promise<R> {
     const c = this.config;
     const H = c.hiddenSize;
     if (!Number.isInteger(k) || k < 0 || k >= this.headChunks) throw new RangeError(`'chunk' must be in 0..${this.headChunks - 1}, got ${k}`);
@@ -162,14 +181,15 @@ export class ModelWeights {
     const count = Math.min(this.headChunkRows, c.vocabSize - start);
     const name = c.tieWordEmbeddings ? `${this.prefixes.llm}embed_tokens.weight` : 'lm_head.weight';
     const norm = `${this.prefixes.llm}norm.weight`;
-    return this.#cached(`head.${start}+${count}`, async () => ({
+    const load = async (): Promise<Bundle> => ({
       norm: await this.#tensor(norm, [H]),
       w: { data: await this.#rows(name, H, start, count), dims: [count, H] },
-    }), (b) => b.w.data.byteLength + b.norm.data.byteLength, [norm, name]);
+    });
+    return this.#using(`head.${start}+${count}`, load, bundleBytes, [norm, name], use);
   }
 
-  /** Weights of decoder layer `i` (0-based). */
-  decoderLayer(i: number): Promise<BlockWeights> {
+  /** Runs `use` with the weights of decoder layer `i` (0-based), which it must not keep. */
+  useDecoderLayer<R>(i: number, use: (weights: BlockWeights) => Promise<R>): Promise<R> {
     const c = this.config;
     if (!Number.isInteger(i) || i < 0 || i >= c.numLayers) throw new RangeError(`'layer' must be in 0..${c.numLayers - 1}, got ${i}`);
     const p = `${this.prefixes.llm}layers.${i}.`;
@@ -195,7 +215,7 @@ export class ModelWeights {
       },
     });
     const names = ['input_layernorm.weight', 'post_attention_layernorm.weight', ...['q', 'k', 'v'].flatMap((x) => [`self_attn.${x}_proj.weight`, `self_attn.${x}_proj.bias`]), 'self_attn.o_proj.weight', ...['gate', 'up', 'down'].map((x) => `mlp.${x}_proj.weight`)];
-    return this.#cached(`layer.${i}`, load, blockBytes, names.map((n) => p + n));
+    return this.#using(`layer.${i}`, load, blockBytes, names.map((n) => p + n), use);
   }
 
   /** Patch embedding weight [Hv, C, tp, p, p]. */
@@ -207,8 +227,8 @@ export class ModelWeights {
     }), bundleBytes, [name]);
   }
 
-  /** Weights of vision block `i`; the fused qkv is split into q, k, v. */
-  visionBlock(i: number): Promise<BlockWeights> {
+  /** Runs `use` with the weights of vision block `i` (the fused qkv split into q, k, v), which it must not keep. */
+  useVisionBlock<R>(i: number, use: (weights: BlockWeights) => Promise<R>): Promise<R> {
     const v = this.#vision();
     if (!Number.isInteger(i) || i < 0 || i >= v.depth) throw new RangeError(`'block' must be in 0..${v.depth - 1}, got ${i}`);
     const p = `${this.prefixes.vision}blocks.${i}.`;
@@ -264,7 +284,7 @@ export class ModelWeights {
     };
     // every tensor of the block (those a block kind does not have are not read)
     const names = [...this.#source.tensorNames].filter((n) => n.startsWith(p));
-    return this.#cached(`vision.${i}`, load, blockBytes, names);
+    return this.#using(`vision.${i}`, load, blockBytes, names, use);
   }
 
   /** Projector weights. */
@@ -289,6 +309,12 @@ export class ModelWeights {
     if (!v) throw new TypeError(`model_type ${JSON.stringify(this.config.modelType)} has no vision tower`);
     return v;
   }
+}
+
+/** Every array of a bundle or of a block's bundles. */
+function arraysOf(value: object): Float32Array[] {
+  const bundles: Bundle[] = 'mlp' in value ? Object.values(value as BlockWeights) : [value as Bundle];
+  return bundles.flatMap((b) => Object.values(b).map((t: F32Tensor) => t.data));
 }
 
 function blockBytes(b: BlockWeights): number {

@@ -158,7 +158,8 @@ export class VisionTower {
     for (let i = 0; i < v.depth; i++) {
       const mask = tables.windowed && !v.fullAttentionBlocks.includes(i) ? tables.windowed : tables.full;
       const ctx = { section: 'vision' as const, layer: i, phase: 'prefill' as const, step: 0, offset: 0, layout };
-      x = (await runBlock(this.blocks, await this.weights.visionBlock(i), { x, cos: tables.cos, sin: tables.sin, mask }, hooks, ctx)).out;
+      const input = x;
+      x = (await this.weights.useVisionBlock(i, (w) => runBlock(this.blocks, w, { x: input, cos: tables.cos, sin: tables.sin, mask }, hooks, ctx))).out;
     }
     const mshape = { visionHidden: v.hiddenSize, mergeSize: v.spatialMergeSize, hidden: this.hidden, eps: v.rmsNormEps, ...(v.mergerNorm === 'layernorm' ? { norm: 'layer' as const } : {}) };
     const merger = await this.pool.get(`merger:${JSON.stringify(mshape)}`, () => mergerGraph(mshape));

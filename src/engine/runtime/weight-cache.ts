@@ -6,6 +6,7 @@
  * evicted is read again from the checkpoint (in its stored dtype) and widened
  * when its piece next runs.
  */
+import { clearFloat32Pool, recycleFloat32 } from '../checkpoint/float32-pool.js';
 
 /** Environment variable of the budget, in GB (10^9 bytes). */
 export const WEIGHT_MEMORY_ENV = 'FRANKENSCOPE_WEIGHT_MEMORY_GB';
@@ -37,6 +38,20 @@ interface Entry {
   gap: number | undefined;
   /** the models that asked for it (an entry shared by models goes when the last of them is released) */
   owners: Set<string>;
+  /** callers holding it through {@link WeightCache.lease} and not yet released */
+  leases: number;
+  /** handed out by {@link WeightCache.get}, with no release to wait for: its memory is never reused */
+  escaped: boolean;
+  /** the arrays whose memory may be reused once it is dropped and released (only values no one else holds) */
+  reusable?: (value: unknown) => Iterable<Float32Array>;
+  /** no longer in the cache */
+  dropped: boolean;
+}
+
+/** A value held until released; see {@link WeightCache.lease}. */
+export interface Lease<T> {
+  value: T;
+  release(): void;
 }
 
 /** Forgotten keys whose last request is remembered, so a layer read again learns its reuse distance. */
@@ -60,6 +75,8 @@ export class WeightCache {
   #bytes = 0;
   #peak = 0;
   #tick = 0;
+  /** the largest entry seen: what the pool of reusable arrays may hold */
+  #largest = 0;
 
   constructor(maxBytes: number) {
     if (!(maxBytes >= 0)) throw new RangeError(`'maxBytes' must be >= 0, got ${maxBytes}`);
@@ -81,6 +98,39 @@ export class WeightCache {
    * budget is handed out but not kept, so a budget of 0 keeps nothing.
    */
   get<T>(key: string, load: () => Promise<T>, bytesOf: (t: T) => number, owner?: string): Promise<T> {
+    const entry = this.#request(key, load, bytesOf, owner);
+    entry.escaped = true;
+    return entry.value as Promise<T>;
+  }
+
+  /**
+   * As {@link get}, held until `release()`. When the caller says which
+   * arrays of the value nobody else holds (`reusable`: fresh reads of stored
+   * bytes), their memory goes back to float32-pool.ts once the entry is both
+   * dropped and released by every holder, and the next read of that shape
+   * reuses it instead of mapping new pages. The value must not be used after
+   * release.
+   */
+  async lease<T>(key: string, load: () => Promise<T>, bytesOf: (t: T) => number, owner?: string, reusable?: (t: T) => Iterable<Float32Array>): Promise<Lease<T>> {
+    const entry = this.#request(key, load, bytesOf, owner);
+    entry.leases++;
+    if (reusable && !entry.reusable) entry.reusable = reusable as (value: unknown) => Iterable<Float32Array>;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      entry.leases--;
+      this.#reuseIfFree(entry);
+    };
+    try {
+      return { value: (await entry.value) as T, release };
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  #request<T>(key: string, load: () => Promise<T>, bytesOf: (t: T) => number, owner: string | undefined): Entry {
     const now = ++this.#tick;
     const hit = this.#entries.get(key);
     if (hit) {
@@ -90,16 +140,26 @@ export class WeightCache {
       // re-insert: Map order is the recency order
       this.#entries.delete(key);
       this.#entries.set(key, hit);
-      return hit.value as Promise<T>;
+      return hit;
     }
     const before = this.#ghosts.get(key);
     this.#ghosts.delete(key);
-    const entry: Entry = { value: load(), bytes: 0, lastUse: now, gap: before === undefined ? undefined : now - before, owners: new Set(owner === undefined ? [] : [owner]) };
+    const entry: Entry = {
+      value: load(),
+      bytes: 0,
+      lastUse: now,
+      gap: before === undefined ? undefined : now - before,
+      owners: new Set(owner === undefined ? [] : [owner]),
+      leases: 0,
+      escaped: false,
+      dropped: false,
+    };
     this.#entries.set(key, entry);
     entry.value.then(
       (v) => {
         if (this.#entries.get(key) !== entry) return;
         entry.bytes = bytesOf(v as T);
+        this.#largest = Math.max(this.#largest, entry.bytes);
         this.#peak = Math.max(this.#peak, this.#bytes + entry.bytes);
         // what can never fit is not kept, and does not flush what does
         if (entry.bytes > this.maxBytes) {
@@ -113,7 +173,15 @@ export class WeightCache {
         if (this.#entries.get(key) === entry) this.#entries.delete(key);
       },
     );
-    return entry.value as Promise<T>;
+    return entry;
+  }
+
+  /** A dropped entry no one holds gives its reusable arrays back (at most one entry's worth waits in the pool). */
+  #reuseIfFree(entry: Entry): void {
+    if (!entry.dropped || entry.leases > 0 || entry.escaped || !entry.reusable) return;
+    const reusable = entry.reusable;
+    entry.reusable = undefined;
+    entry.value.then((v) => recycleFloat32(reusable(v), this.#largest), () => undefined);
   }
 
   /**
@@ -146,25 +214,33 @@ export class WeightCache {
   }
 
   #forget(key: string, entry: Entry): void {
-    this.#entries.delete(key);
+    this.#drop(key, entry);
     this.#ghosts.set(key, entry.lastUse);
     if (this.#ghosts.size > MAX_GHOSTS) this.#ghosts.delete(this.#ghosts.keys().next().value!);
+  }
+
+  #drop(key: string, entry: Entry): void {
+    this.#entries.delete(key);
+    entry.dropped = true;
+    this.#reuseIfFree(entry);
   }
 
   /** Forgets `owner` (a released model): drops the entries no other model asked for. */
   dropOwner(owner: string): void {
     for (const [key, entry] of this.#entries) {
       if (!entry.owners.delete(owner) || entry.owners.size > 0) continue;
-      this.#entries.delete(key);
+      this.#drop(key, entry);
       this.#bytes -= entry.bytes;
     }
+    // no weights left to read again: the pool's memory is not worth keeping
+    if (this.#entries.size === 0) clearFloat32Pool();
   }
 
   /** Drops every entry whose key starts with `prefix`. */
   dropPrefix(prefix: string): void {
     for (const [key, entry] of this.#entries) {
       if (!key.startsWith(prefix)) continue;
-      this.#entries.delete(key);
+      this.#drop(key, entry);
       this.#bytes -= entry.bytes;
     }
     for (const key of this.#ghosts.keys()) if (key.startsWith(prefix)) this.#ghosts.delete(key);

@@ -1,0 +1,147 @@
+/**
+ * Reused memory under the weight budget (float32-pool.ts): the arrays of a
+ * layer the cache dropped go to the next read of that shape, but only once
+ * nobody holds them. Checked on the cache's own rules (what escaped is never
+ * reused, a held entry waits for its release) and end to end: a model run
+ * under a budget smaller than it reuses arrays and still computes, bit for
+ * bit, what a run holding every layer computes.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { clearFloat32Pool, float32PoolStats, takeFloat32 } from '../../src/engine/checkpoint/float32-pool.js';
+import { writeRandomHubCheckpoint } from '../../src/engine/fixtures/random-checkpoint.js';
+import { MergedWeights } from '../../src/engine/merge/merged-weights.js';
+import type { SessionPool } from '../../src/engine/runtime/ort-sessions.js';
+import { HookedRunner } from '../../src/engine/runtime/runner.js';
+import { WeightCache } from '../../src/engine/runtime/weight-cache.js';
+import { CheckpointWeights, MemoryWeights, type WeightSource } from '../../src/engine/runtime/weights.js';
+import { sameBits, testPool } from './engine-fixtures.js';
+
+/** Big enough to be pooled (1 MB and up). */
+const N = 1 << 19;
+const arrays = (v: Float32Array[]) => v;
+const bytesOf = (v: Float32Array[]) => v.reduce((n, a) => n + a.byteLength, 0);
+
+beforeEach(() => clearFloat32Pool());
+
+describe('the weight cache gives dropped arrays back', () => {
+  it('once dropped and released, and the next read of that length gets the same memory', async () => {
+    const cache = new WeightCache(3 * 4 * N);
+    const first = [new Float32Array(N)];
+    const lease = await cache.lease('a', async () => first, bytesOf, 'm', arrays);
+    lease.release();
+    // 'a' is still cached: nothing to reuse yet
+    expect(float32PoolStats().bytes).toBe(0);
+    for (const key of ['b', 'c', 'd']) (await cache.lease(key, async () => [new Float32Array(N)], bytesOf, 'm', arrays)).release();
+    await Promise.resolve();
+    expect(float32PoolStats().bytes).toBe(4 * N);
+    expect(takeFloat32(N) === first[0]).toBe(true);
+    expect(float32PoolStats().bytes).toBe(0);
+  });
+
+  it('not while a holder still uses them', async () => {
+    const cache = new WeightCache(0); // nothing is kept: dropped as soon as it is loaded
+    const held = [new Float32Array(N)];
+    const lease = await cache.lease('a', async () => held, bytesOf, 'm', arrays);
+    await Promise.resolve();
+    expect(float32PoolStats().bytes).toBe(0);
+    expect(takeFloat32(N) === held[0]).toBe(false);
+    lease.release();
+    await Promise.resolve();
+    expect(takeFloat32(N) === held[0]).toBe(true);
+  });
+
+  it('never when handed out without a lease, or not declared reusable, or a view of a larger buffer', async () => {
+    const cache = new WeightCache(4 * N); // one entry fits: each new one drops the one before
+    await cache.get('a', async () => [new Float32Array(N)], bytesOf, 'm');
+    (await cache.lease('a', async () => [new Float32Array(N)], bytesOf, 'm', arrays)).release();
+    (await cache.lease('b', async () => [new Float32Array(N)], bytesOf, 'm')).release();
+    const whole = new Float32Array(2 * N);
+    (await cache.lease('c', async () => [whole.subarray(0, N)], bytesOf, 'm', arrays)).release();
+    (await cache.lease('d', async () => [new Float32Array(N)], bytesOf, 'm')).release();
+    await Promise.resolve();
+    // a, b and c were dropped: a had escaped, b was not reusable, c is a view
+    expect(cache.bytes).toBe(4 * N);
+    expect(float32PoolStats().bytes).toBe(0);
+  });
+
+  it('holds at most the largest entry seen, and lets it all go with the last model', async () => {
+    const cache = new WeightCache(4 * N);
+    for (const key of ['a', 'b', 'c']) (await cache.lease(key, async () => [new Float32Array(N)], bytesOf, 'm', arrays)).release();
+    await Promise.resolve();
+    expect(float32PoolStats().bytes).toBe(4 * N);
+    cache.dropOwner('m');
+    expect(float32PoolStats().bytes).toBe(0);
+  });
+});
+
+describe('a model under a budget smaller than it', () => {
+  // 128 x 2048 float32 = 1 MB: the MLP weights are pooled
+  const options = { family: 'qwen2_5_vl' as const, hidden: 128, intermediate: 2048, numLayers: 4, numHeads: 4, numKvHeads: 2, mropeSection: [4, 6, 6] as [number, number, number], visionDepth: 1, tied: true };
+  const input = { inputIds: [9, 10, 11, 12, 13, 14, 15, 16] };
+  let pool: SessionPool;
+  let dir: string;
+  beforeAll(async () => {
+    pool = await testPool();
+    dir = await mkdtemp(join(tmpdir(), 'weight-reuse-'));
+    await writeRandomHubCheckpoint(join(dir, 'in'), options, 'text', 11);
+    await writeRandomHubCheckpoint(join(dir, 'rl'), options, 'text', 12);
+  }, 120_000);
+  afterAll(async () => {
+    await pool.release();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** The same model held in memory: never pooled (no stored bytes), so an independent reference. */
+  async function inMemory(source: WeightSource): Promise<MemoryWeights> {
+    const tensors = new Map<string, Float32Array>();
+    for (const name of source.tensorNames) tensors.set(name, (await source.getFloat32(name)).slice());
+    return new MemoryWeights(source.config, tensors);
+  }
+
+  async function outputs(weights: WeightSource, cache: WeightCache) {
+    // the head in one piece, larger than the budget: never kept, so it does not push the layers out
+    const runner = await HookedRunner.create({ weights, pool, cache, headChunkRows: 151936 });
+    try {
+      // passes after the first find some layers kept and the others read into reused memory
+      const logits = [];
+      for (let pass = 0; pass < 3; pass++) logits.push((await runner.forward([input], { positions: 'all' })).logits);
+      const tokens = (await runner.generate([input], { maxNewTokens: 4, eosTokenIds: [] })).tokens[0]!;
+      return { logits, tokens };
+    } finally {
+      await runner.release();
+    }
+  }
+
+  it('reuses dropped layers memory and gives the logits and tokens of a run holding every layer', async () => {
+    const ck = await CheckpointWeights.open(join(dir, 'in'));
+    try {
+      const whole = await outputs(await inMemory(ck), new WeightCache(Infinity));
+      const before = float32PoolStats().reuses;
+      // two or three of the four decoder layers (3.4 MB widened each) fit: some stay, the others are read into reused memory
+      const small = await outputs(ck, new WeightCache(9e6));
+      expect(float32PoolStats().reuses - before).toBeGreaterThan(20);
+      expect(small.logits.map((l, pass) => sameBits(l, whole.logits[pass]!))).toEqual([true, true, true]);
+      expect(small.tokens).toEqual(whole.tokens);
+    } finally {
+      await ck.close();
+    }
+  }, 120_000);
+
+  it('and so does a splice of two checkpoints scored zero-copy', async () => {
+    const recipe = { base: 'in', donors: ['rl'], operations: [{ op: 'splice' as const, model: 'rl', layers: { from: 2, to: 4 } }] };
+    const merged = await MergedWeights.open(recipe, { in: join(dir, 'in'), rl: join(dir, 'rl') });
+    try {
+      const whole = await outputs(await inMemory(merged), new WeightCache(Infinity));
+      const before = float32PoolStats().reuses;
+      const small = await outputs(merged, new WeightCache(9e6));
+      expect(float32PoolStats().reuses - before).toBeGreaterThan(20);
+      expect(small.logits.map((l, pass) => sameBits(l, whole.logits[pass]!))).toEqual([true, true, true]);
+      expect(small.tokens).toEqual(whole.tokens);
+    } finally {
+      await merged.close();
+    }
+  }, 120_000);
+});
