@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { clearFloat32Pool, float32PoolStats, takeFloat32 } from '../../src/engine/checkpoint/float32-pool.js';
+import { clearFloat32Pool, float32PoolStats, recycleFloat32, takeFloat32 } from '../../src/engine/checkpoint/float32-pool.js';
 import { writeRandomHubCheckpoint } from '../../src/engine/fixtures/random-checkpoint.js';
 import { MergedWeights } from '../../src/engine/merge/merged-weights.js';
 import type { SessionPool } from '../../src/engine/runtime/ort-sessions.js';
@@ -25,6 +25,17 @@ const arrays = (v: Float32Array[]) => v;
 const bytesOf = (v: Float32Array[]) => v.reduce((n, a) => n + a.byteLength, 0);
 
 beforeEach(() => clearFloat32Pool());
+
+describe('the pool', () => {
+  it('past its cap lets the arrays given back longest ago go first', () => {
+    const [a, b, c] = [new Float32Array(N), new Float32Array(N), new Float32Array(N)];
+    recycleFloat32([a, b], 2 * 4 * N);
+    recycleFloat32([c], 2 * 4 * N);
+    expect(float32PoolStats().bytes).toBe(2 * 4 * N);
+    const taken = [takeFloat32(N), takeFloat32(N), takeFloat32(N)];
+    expect(taken.map((t) => [a, b, c].indexOf(t))).toEqual([2, 1, -1]);
+  });
+});
 
 describe('the weight cache gives dropped arrays back', () => {
   it('once dropped and released, and the next read of that length gets the same memory', async () => {

@@ -217,7 +217,7 @@ export class Checkpoint {
       throw new CheckpointError('UNSUPPORTED_DTYPE', `tensor '${name}' in ${info.file} has dtype ${info.dtype}, which cannot be read as float32 (F32, F16, BF16, F64 only)`, { file: info.file, tensor: name });
     }
     const handle = await this.#handle(info.file);
-    return readAsFloat32(info.byteLength / DTYPE_BYTES[info.dtype]!, info.dtype, (target) => readFully(handle, target, info.dataOffset, info.file));
+    return readAsFloat32(info.byteLength / DTYPE_BYTES[info.dtype]!, info.dtype, (target, at) => readFully(handle, target, info.dataOffset + at, info.file));
   }
 
   /**
@@ -237,7 +237,7 @@ export class Checkpoint {
     }
     const rowBytes = info.byteLength / rows;
     const handle = await this.#handle(info.file);
-    return readAsFloat32((count * rowBytes) / DTYPE_BYTES[info.dtype]!, info.dtype, (target) => readFully(handle, target, info.dataOffset + start * rowBytes, info.file));
+    return readAsFloat32((count * rowBytes) / DTYPE_BYTES[info.dtype]!, info.dtype, (target, at) => readFully(handle, target, info.dataOffset + start * rowBytes + at, info.file));
   }
 
   /**

@@ -18,6 +18,8 @@
 const MIN_POOLED_BYTES = 1 << 20;
 
 const pooled = new Map<number, Float32Array[]>();
+/** pooled arrays, oldest first (may still list arrays taken since) */
+let order: Float32Array[] = [];
 let pooledBytes = 0;
 let reuses = 0;
 
@@ -27,25 +29,44 @@ export function takeFloat32(n: number): Float32Array {
   const reused = list?.pop();
   if (!reused) return new Float32Array(n);
   if (list!.length === 0) pooled.delete(n);
+  // keep `order` from growing with arrays taken back out
+  if (order.length > 4 * (pooled.size + 8)) order = order.filter((a) => pooled.get(a.length)?.includes(a));
   pooledBytes -= reused.byteLength;
   reuses++;
   return reused;
 }
 
 /**
- * Gives arrays no one uses any more back for reuse, while the pool holds at
- * most `capBytes`. An array that is a view of a larger buffer is never pooled
- * (the rest of its buffer may be in use).
+ * Gives arrays no one uses any more back for reuse. The pool holds at most
+ * `capBytes`: past it the arrays given back longest ago go first, since the
+ * next reads are most like the last ones dropped (a pass reads the layers it
+ * dropped the pass before). An array that is a view of a larger buffer is
+ * never pooled (the rest of its buffer may be in use).
  */
 export function recycleFloat32(arrays: Iterable<Float32Array>, capBytes: number): void {
   for (const a of arrays) {
-    if (a.byteLength < MIN_POOLED_BYTES || a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength) continue;
-    if (pooledBytes + a.byteLength > capBytes) continue;
+    if (a.byteLength < MIN_POOLED_BYTES || a.byteLength > capBytes || a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength) continue;
+    if (pooled.get(a.length)?.includes(a)) continue;
+    while (pooledBytes + a.byteLength > capBytes) dropOldest();
     const list = pooled.get(a.length);
-    if (list?.includes(a)) continue;
     if (list) list.push(a);
     else pooled.set(a.length, [a]);
+    order.push(a);
     pooledBytes += a.byteLength;
+  }
+}
+
+function dropOldest(): void {
+  for (;;) {
+    const oldest = order.shift()!;
+    const list = pooled.get(oldest.length);
+    const at = list?.indexOf(oldest) ?? -1;
+    // taken since: no longer pooled
+    if (at < 0) continue;
+    list!.splice(at, 1);
+    if (list!.length === 0) pooled.delete(oldest.length);
+    pooledBytes -= oldest.byteLength;
+    return;
   }
 }
 
@@ -57,5 +78,6 @@ export function float32PoolStats(): { bytes: number; reuses: number } {
 /** Lets the pool's memory go (the thread has no weights left to read). */
 export function clearFloat32Pool(): void {
   pooled.clear();
+  order = [];
   pooledBytes = 0;
 }
