@@ -40,6 +40,9 @@ export interface WeightSource {
    * those bytes: a checkpoint and a variant spliced from it then share their
    * widened layers under the budget. Undefined for a composed tensor.
    * Optional: without it a source's widened tensors are its own.
+   * A source that gives a key promises that every read of that tensor
+   * returns a new array nobody else holds: the weight cache reuses the
+   * memory of such arrays once it has dropped them (float32-pool.ts).
    */
   storedKey?(name: string): string | undefined;
 }
