@@ -6,7 +6,7 @@
  * evicted is read again from the checkpoint (in its stored dtype) and widened
  * when its piece next runs.
  */
-import { clearFloat32Pool, recycleFloat32 } from '../checkpoint/float32-pool.js';
+import { clearFloat32Pool, float32PoolStats, recycleFloat32 } from '../checkpoint/float32-pool.js';
 
 /** Environment variable of the budget, in GB (10^9 bytes). */
 export const WEIGHT_MEMORY_ENV = 'FRANKENSCOPE_WEIGHT_MEMORY_GB';
@@ -46,6 +46,8 @@ interface Entry {
   reusable?: (value: unknown) => Iterable<Float32Array>;
   /** no longer in the cache */
   dropped: boolean;
+  /** the value once loaded (so a dropped entry's arrays reach the pool at once) */
+  loaded?: unknown;
 }
 
 /** A value held until released; see {@link WeightCache.lease}. */
@@ -157,6 +159,7 @@ export class WeightCache {
     this.#entries.set(key, entry);
     entry.value.then(
       (v) => {
+        entry.loaded = v;
         if (this.#entries.get(key) !== entry) return;
         entry.bytes = bytesOf(v as T);
         this.#largest = Math.max(this.#largest, entry.bytes);
@@ -176,12 +179,13 @@ export class WeightCache {
     return entry;
   }
 
-  /** A dropped entry no one holds gives its reusable arrays back (at most one entry's worth waits in the pool). */
+  /** A dropped entry no one holds gives its reusable arrays back (at most the largest entry's worth waits in the pool). */
   #reuseIfFree(entry: Entry): void {
     if (!entry.dropped || entry.leases > 0 || entry.escaped || !entry.reusable) return;
     const reusable = entry.reusable;
     entry.reusable = undefined;
-    entry.value.then((v) => recycleFloat32(reusable(v), this.#largest), () => undefined);
+    if ('loaded' in entry) recycleFloat32(reusable(entry.loaded), this.#largest);
+    else entry.value.then((v) => recycleFloat32(reusable(v), this.#largest), () => undefined);
   }
 
   /**
@@ -197,7 +201,8 @@ export class WeightCache {
   }
 
   #evict(): void {
-    while (this.#bytes > this.maxBytes) {
+    // arrays waiting in the pool count against the budget too: together with what is kept they stay within it
+    while (this.#bytes + float32PoolStats().bytes > this.maxBytes) {
       let victim: [string, Entry] | undefined;
       let furthest = -Infinity;
       // Map order is least recent first, so ties go to the least recently used
