@@ -3,7 +3,7 @@
  * numbers are written from the formulas in docs/merging.md, not from the code).
  */
 import { describe, expect, it } from 'vitest';
-import { combineTaskVectors, dareStream, lerp, linearCombination, magnitudeTrim, randomDrop, slerp, taskVector } from '../../src/engine/merge/methods.js';
+import { combineTaskVectors, dareUniform, lerp, linearCombination, magnitudeTrim, randomDrop, slerp, taskVector } from '../../src/engine/merge/methods.js';
 import { evaluateGradient, evaluateParam, gradientPosition, resolveOperation } from '../../src/engine/merge/plan.js';
 import { classifyTensor } from '../../src/engine/merge/tensor-names.js';
 
@@ -76,25 +76,29 @@ describe('TIES', () => {
 describe('DARE', () => {
   it('drops where the draw is >= density and rescales kept entries by 1/density', () => {
     const draws = [0.1, 0.7, 0.3, 0.9];
-    const stub = (): (() => number) => {
-      let i = 0;
-      return () => draws[i++]!;
-    };
+    const stub = (): ((i: number) => number) => (i) => draws[i]!;
     expect(list(randomDrop(f32([2, 4, -6, 8]), 0.5, true, stub()))).toEqual([4, 0, -12, 0]);
     expect(list(randomDrop(f32([2, 4, -6, 8]), 0.5, false, stub()))).toEqual([2, 0, -6, 0]);
     const d = f32([1, 2]);
     expect(randomDrop(d, 1, true, stub())).toBe(d);
   });
 
-  it('seeds a stream per (seed, tensor name, model): reproducible, distinct, uniform', () => {
-    const take = (s: () => number, n: number): number[] => Array.from({ length: n }, s);
-    const a = take(dareStream(0, 'model.layers.0.mlp.up_proj.weight', 0), 1000);
-    expect(take(dareStream(0, 'model.layers.0.mlp.up_proj.weight', 0), 1000)).toEqual(a);
-    expect(take(dareStream(0, 'model.layers.1.mlp.up_proj.weight', 0), 1000)).not.toEqual(a);
-    expect(take(dareStream(0, 'model.layers.0.mlp.up_proj.weight', 1), 1000)).not.toEqual(a);
-    expect(take(dareStream(1, 'model.layers.0.mlp.up_proj.weight', 0), 1000)).not.toEqual(a);
+  it('keys indexed draws by (seed, tensor name, model): reproducible, distinct, uniform, and a piece drops what the whole drops there', () => {
+    const take = (u: (i: number) => number, n: number): number[] => Array.from({ length: n }, (_, i) => u(i));
+    const a = take(dareUniform(0, 'model.layers.0.mlp.up_proj.weight', 0), 1000);
+    expect(take(dareUniform(0, 'model.layers.0.mlp.up_proj.weight', 0), 1000)).toEqual(a);
+    expect(take(dareUniform(0, 'model.layers.1.mlp.up_proj.weight', 0), 1000)).not.toEqual(a);
+    expect(take(dareUniform(0, 'model.layers.0.mlp.up_proj.weight', 1), 1000)).not.toEqual(a);
+    expect(take(dareUniform(1, 'model.layers.0.mlp.up_proj.weight', 0), 1000)).not.toEqual(a);
+    expect(a.every((u) => u >= 0 && u < 1)).toBe(true);
+    // indices past 2^32 are distinct draws, not a wrap-around
+    const u = dareUniform(0, 'x', 0);
+    expect(take((i) => u(2 ** 32 + i), 100)).not.toEqual(take(u, 100));
+    const whole = randomDrop(Float32Array.from({ length: 1000 }, (_, i) => i + 1), 0.5, true, u);
+    const piece = randomDrop(Float32Array.from({ length: 300 }, (_, i) => i + 401), 0.5, true, u, 400);
+    expect([...piece]).toEqual([...whole.subarray(400, 700)]);
     const n = 100_000;
-    const kept = randomDrop(new Float32Array(n).fill(1), 0.3, false, dareStream(7, 'x', 0)).reduce((s, v) => s + v, 0);
+    const kept = randomDrop(new Float32Array(n).fill(1), 0.3, false, dareUniform(7, 'x', 0)).reduce((s, v) => s + v, 0);
     // binomial(n, 0.3): sd = sqrt(n * 0.21) ~ 145
     expect(Math.abs(kept - 0.3 * n)).toBeLessThan(5 * Math.sqrt(n * 0.21));
   });

@@ -4,7 +4,7 @@ export { COPIED_FILES, exportVariant, type ExportOptions, type ExportResult } fr
 export { canonicalRecipe, RECIPE_FINGERPRINT_VERSION, recipeFingerprint, type RecipeFingerprintOptions } from './fingerprint.js';
 export { MERGEKIT_CONFIG_FILE, MERGEKIT_METHODS, MergekitConfigError, type MergekitExport, type MergekitParseOptions, type MergekitParseResult, parseMergekitConfig, renameRecipeModels, toMergekitConfig } from './mergekit.js';
 export { MergedWeights, type MergedWeightsOptions, type TensorPlan } from './merged-weights.js';
-export { combineTaskVectors, type CombineOptions, dareStream, lerp, linearCombination, magnitudeTrim, randomDrop, slerp, taskVector } from './methods.js';
+export { combineTaskVectors, type CombineOptions, dareUniform, lerp, linearCombination, magnitudeTrim, randomDrop, slerp, taskVector, TrimThreshold } from './methods.js';
 export { covers, evaluateGradient, evaluateParam, gradientPosition, type ResolvedModel, type ResolvedOperation, resolveOperation } from './plan.js';
 export { defaultLayerCuts, presetRecipe, type PresetOptions, SPLICE_PRESETS, type SplicePreset } from './presets.js';
 export {

@@ -7,9 +7,9 @@ import { Checkpoint } from '../checkpoint/index.js';
 import type { ModelConfig } from '../model/config.js';
 import { CheckpointWeights, sliceRows, type WeightSource } from '../runtime/weights.js';
 import { ModelMismatchError } from './errors.js';
-import { combineTaskVectors, dareStream, lerp, linearCombination, magnitudeTrim, randomDrop, slerp, taskVector } from './methods.js';
 import { covers, evaluateParam, gradientPosition, type ResolvedOperation, resolveOperation } from './plan.js';
 import { type MergeRecipe, type ModelId, type OperationKind, validateRecipe } from './recipe.js';
+import { TensorComposer } from './tensor-composer.js';
 import { classifyTensor } from './tensor-names.js';
 
 /** Options of {@link MergedWeights.create}. */
@@ -20,7 +20,18 @@ export interface MergedWeightsOptions {
   models: ReadonlyMap<ModelId, WeightSource> | Readonly<Record<ModelId, WeightSource>>;
   /** tensor shapes per model, when known (checked for equality; {@link MergedWeights.tensorShape} reports the base's) */
   shapes?: ReadonlyMap<ModelId, ReadonlyMap<string, readonly number[]>>;
+  /**
+   * a composed tensor whose models' tensors together exceed this many bytes
+   * (float32) is composed a block of rows at a time instead of whole [512 MB]
+   */
+  composeInBlocksAbove?: number;
+  /** elements per block when composing in blocks [4 M] */
+  composeBlockElements?: number;
 }
+
+/** Elements per block when a tensor is composed in blocks. */
+const BLOCK_ELEMENTS = 1 << 22;
+const DEFAULT_COMPOSE_IN_BLOCKS_ABOVE = 512 * 2 ** 20;
 
 /** How one tensor is made. */
 export interface TensorPlan {
@@ -60,10 +71,12 @@ export class MergedWeights implements WeightSource {
   readonly #sources: ReadonlyMap<ModelId, WeightSource>;
   readonly #shapes: ReadonlyMap<string, readonly number[]> | undefined;
   readonly #owned: Checkpoint[];
-  /** the last tensor composed whole for row reads (an embedding or head merged by a method that needs the whole tensor) */
-  #lastComposed: { name: string; data: Promise<Float32Array> } | undefined;
+  readonly #blocksAbove: number;
+  readonly #blockElements: number;
+  /** composers of tensors read by rows (an embedding, a head), which keep what they gathered of the whole tensor */
+  readonly #rowComposers = new Map<string, TensorComposer>();
 
-  private constructor(recipe: MergeRecipe, sources: Map<ModelId, WeightSource>, shapes: ReadonlyMap<string, readonly number[]> | undefined, owned: Checkpoint[]) {
+  private constructor(recipe: MergeRecipe, sources: Map<ModelId, WeightSource>, shapes: ReadonlyMap<string, readonly number[]> | undefined, owned: Checkpoint[], blocks: { above: number; elements: number }) {
     const base = sources.get(recipe.base)!;
     this.config = base.config;
     this.tensorNames = base.tensorNames;
@@ -72,6 +85,8 @@ export class MergedWeights implements WeightSource {
     this.#sources = sources;
     this.#shapes = shapes;
     this.#owned = owned;
+    this.#blocksAbove = blocks.above;
+    this.#blockElements = blocks.elements;
   }
 
   /**
@@ -119,7 +134,10 @@ export class MergedWeights implements WeightSource {
         }
       }
     }
-    return new MergedWeights(recipe, sources, options.shapes?.get(recipe.base), owned);
+    return new MergedWeights(recipe, sources, options.shapes?.get(recipe.base), owned, {
+      above: options.composeInBlocksAbove ?? DEFAULT_COMPOSE_IN_BLOCKS_ABOVE,
+      elements: options.composeBlockElements ?? BLOCK_ELEMENTS,
+    });
   }
 
   /**
@@ -146,7 +164,7 @@ export class MergedWeights implements WeightSource {
 
   /** Closes the checkpoints {@link MergedWeights.open} opened (sources given to create stay open). */
   async close(): Promise<void> {
-    this.#lastComposed = undefined;
+    this.#rowComposers.clear();
     await Promise.all(this.#owned.map((c) => c.close()));
   }
 
@@ -185,27 +203,11 @@ export class MergedWeights implements WeightSource {
     if (!this.tensorNames.has(name)) throw new RangeError(`'name' ${JSON.stringify(name)} is not a tensor of this model`);
   }
 
-  async #read(id: ModelId, name: string): Promise<Float32Array> {
-    return this.#sources.get(id)!.getFloat32(name);
-  }
-
-  /** Reads one tensor from each model, checking they have the same number of elements. */
-  async #readAll(ids: readonly ModelId[], name: string): Promise<Float32Array[]> {
-    const out: Float32Array[] = [];
-    for (const id of ids) {
-      const data = await this.#read(id, name);
-      if (out.length > 0 && data.length !== out[0]!.length) {
-        throw new ModelMismatchError('shape', id, name, `tensor '${name}' has ${data.length} elements in model ${JSON.stringify(id)} but ${out[0]!.length} in model ${JSON.stringify(ids[0])}`);
-      }
-      out.push(data);
-    }
-    return out;
-  }
-
   /**
    * Rows of one tensor. A tensor taken whole from one model (the base's, a
-   * splice's) reads only those rows from it; a composed tensor is composed
-   * whole and sliced, since TIES, DARE and SLERP depend on the whole tensor.
+   * splice's) reads only those rows from it; a composed one is composed for
+   * those rows alone, after one set of passes over the whole tensor for what
+   * TIES and SLERP need of it (kept for the next rows).
    */
   async getFloat32Rows(name: string, start: number, count: number): Promise<Float32Array> {
     this.#check(name);
@@ -215,16 +217,56 @@ export class MergedWeights implements WeightSource {
     if (from !== null) {
       const source = this.#sources.get(from)!;
       if (source.getFloat32Rows) return source.getFloat32Rows(name, start, count);
+      return sliceRows(await source.getFloat32(name), this.#rowsOf(name), start, count);
     }
-    const shape = this.#shapes?.get(name);
-    // a lookup asks for rows one token at a time: compose the tensor once for all of them, not once per row
-    if (this.#lastComposed?.name !== name) {
-      const memo = { name, data: this.getFloat32(name) };
-      memo.data.catch(() => this.#lastComposed === memo && (this.#lastComposed = undefined));
-      this.#lastComposed = memo;
+    const rows = this.#rowsOf(name);
+    if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 1 && start + count <= rows)) {
+      throw new RangeError(`rows ${start}..${start + count - 1} are outside 0..${rows - 1}`);
     }
-    const whole = this.#lastComposed.data;
-    return sliceRows(await whole, shape?.[0] ?? this.config.vocabSize, start, count);
+    let composer = this.#rowComposers.get(name);
+    if (!composer) {
+      const shape = this.#shapes?.get(name);
+      // without shapes, a row of the base tells the width
+      const width = shape ? shape.reduce((a, b) => a * b, 1) / rows : (await this.getFloat32RowsOf(this.recipe.base, name)).length;
+      composer = this.#composer(name, i!, rows, width);
+      this.#rowComposers.set(name, composer);
+    }
+    return composer.rows(start, count);
+  }
+
+  /** Rows of a tensor: its first axis when shapes are known, else the vocabulary (row reads are for embeddings and heads). */
+  #rowsOf(name: string): number {
+    return this.#shapes?.get(name)?.[0] ?? this.config.vocabSize;
+  }
+
+  /** Row 0 of a model's tensor. */
+  private async getFloat32RowsOf(id: ModelId, name: string): Promise<Float32Array> {
+    const source = this.#sources.get(id)!;
+    return source.getFloat32Rows ? source.getFloat32Rows(name, 0, 1) : sliceRows(await source.getFloat32(name), this.#rowsOf(name), 0, 1);
+  }
+
+  /** A composer of tensor `name` made by operation `i` (not a splice), seen as `rows` rows of `width` elements (Infinity: one row of unknown length). */
+  #composer(name: string, i: number, rows: number, width: number): TensorComposer {
+    const op = this.operations[i]!;
+    if (op.op === 'splice') throw new TypeError('a splice is read, not composed');
+    const site = classifyTensor(name);
+    const t = gradientPosition(op, site);
+    const read = async (id: ModelId, start: number, count: number): Promise<Float32Array> => {
+      const source = this.#sources.get(id)!;
+      if (start === 0 && count === rows) return source.getFloat32(name);
+      if (source.getFloat32Rows) return source.getFloat32Rows(name, start, count);
+      return sliceRows(await source.getFloat32(name), rows, start, count);
+    };
+    return new TensorComposer({
+      name,
+      op,
+      rows,
+      width,
+      read,
+      value: (p) => evaluateParam(p, name, site, t),
+      seed: this.recipe.seed ?? 0,
+      blockRows: Math.max(1, Math.floor(this.#blockElements / width)),
+    });
   }
 
   /** The stored bytes of a tensor taken unchanged from one model (the base's, a splice's); undefined for a composed one. */
@@ -236,48 +278,23 @@ export class MergedWeights implements WeightSource {
     return from === null ? undefined : this.#sources.get(from)!.storedKey?.(name);
   }
 
-  /** Composes one tensor (float32). Tensors taken unchanged are the source's own arrays: do not modify. */
+  /**
+   * Composes one tensor (float32). Tensors taken unchanged are the source's
+   * own arrays: do not modify. A composed tensor whose models' tensors
+   * together exceed `composeInBlocksAbove` is composed a block of rows at a
+   * time (the same numbers), so only its result is ever held whole.
+   */
   async getFloat32(name: string): Promise<Float32Array> {
     this.#check(name);
     const i = this.#operationFor(name);
-    if (i === null) return this.#read(this.recipe.base, name);
+    if (i === null) return this.#sources.get(this.recipe.base)!.getFloat32(name);
     const op = this.operations[i]!;
-    const site = classifyTensor(name);
-    const t = gradientPosition(op, site);
-    const value = (p: Parameters<typeof evaluateParam>[0]): number => evaluateParam(p, name, site, t);
-    switch (op.op) {
-      case 'splice':
-        return this.#read(op.model, name);
-      case 'interpolate': {
-        const [a, b] = await this.#readAll([op.base, op.donor], name);
-        return lerp(a!, b!, value(op.alpha));
-      }
-      case 'slerp': {
-        const [a, b] = await this.#readAll([op.base, op.model], name);
-        return slerp(a!, b!, value(op.t), op.dotThreshold);
-      }
-      case 'linear': {
-        const xs = await this.#readAll(op.models.map((m) => m.model), name);
-        return linearCombination(xs, op.models.map((m) => value(m.weight)), op.normalize);
-      }
-      default: {
-        const [base, ...xs] = await this.#readAll([op.base, ...op.models.map((m) => m.model)], name);
-        const deltas = xs.map((x, k) => {
-          const d = taskVector(x, base!);
-          const density = value(op.models[k]!.density);
-          if (op.op === 'ties') return magnitudeTrim(d, density);
-          if (op.op === 'dare_linear' || op.op === 'dare_ties') return randomDrop(d, density, op.rescale, dareStream(this.recipe.seed ?? 0, name, k));
-          return d;
-        });
-        return combineTaskVectors({
-          base: base!,
-          deltas,
-          weights: op.models.map((m) => value(m.weight)),
-          consensus: op.op === 'ties' || op.op === 'dare_ties',
-          normalize: op.normalize,
-          lambda: op.lambda,
-        });
-      }
-    }
+    if (op.op === 'splice') return this.#sources.get(op.model)!.getFloat32(name);
+    const shape = this.#shapes?.get(name);
+    const n = shape?.reduce((a, b) => a * b, 1);
+    const rows = shape && shape.length >= 2 ? shape[0]! : 1;
+    const composer = this.#composer(name, i, rows, n === undefined ? Infinity : n / rows);
+    const wholeBytes = n === undefined ? 0 : 4 * n * this.planFor(name).models.length;
+    return wholeBytes > this.#blocksAbove ? composer.whole() : composer.rows(0, rows);
   }
 }

@@ -45,35 +45,116 @@ export function taskVector(x: Float32Array, base: Float32Array): Float32Array {
   return out;
 }
 
-/** The k-th largest value (k >= 1) of `values`, which it reorders (quickselect). */
-function kthLargest(values: Float32Array, k: number): number {
-  let lo = 0;
-  let hi = values.length - 1;
-  const target = k - 1; // index in descending order
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const a = values[lo]!;
-    const b = values[mid]!;
-    const c = values[hi]!;
-    const pivot = Math.max(Math.min(a, b), Math.min(Math.max(a, b), c)); // median of three
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (values[i]! > pivot) i++;
-      while (values[j]! < pivot) j--;
-      if (i <= j) {
-        const t = values[i]!;
-        values[i] = values[j]!;
-        values[j] = t;
-        i++;
-        j--;
+/** Bits of |x| as float32: for non-negative floats, the order of the bits is the order of the values. */
+const magnitudeBits = (() => {
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  return (x: number): number => {
+    f[0] = x;
+    return u[0]! & 0x7fffffff;
+  };
+})();
+
+/**
+ * The statistics TIES trimming needs of a whole task vector, gathered from
+ * its elements in index order in any number of pieces (so a tensor larger
+ * than memory is trimmed piece by piece exactly as whole): the magnitude of
+ * the k-th largest entry, found exactly by two histograms of its float32 bits
+ * (high 16 bits, then low 16 bits within the bin that holds it), then how
+ * many entries lie strictly above it and how many equal it before each row
+ * (pieces are whole rows of `rowWidth` elements).
+ */
+export class TrimThreshold {
+  readonly k: number;
+  #high: Float64Array = new Float64Array(65536);
+  #low: Float64Array = new Float64Array(65536);
+  #bin = -1;
+  /** bits of the k-th largest magnitude, once found */
+  #bits = -1;
+  #above = 0;
+  #stage: 'high' | 'low' | 'ties' | 'done' = 'high';
+  /** ties in the rows before each row (filled by the third pass) */
+  readonly #tiesBefore: number[] = [];
+  #ties = 0;
+
+  constructor(
+    readonly n: number,
+    density: number,
+    readonly rowWidth = n,
+  ) {
+    this.k = Math.floor(density * n);
+  }
+
+  /** The passes over the whole vector still needed (0 when density keeps or drops everything). */
+  get passes(): number {
+    return this.k === 0 || this.k >= this.n ? 0 : 3;
+  }
+
+  /** Feeds the next piece of the vector (pieces in index order; each pass feeds every piece once). */
+  feed(delta: Float32Array): void {
+    if (this.#stage === 'high') {
+      for (let i = 0; i < delta.length; i++) this.#high[magnitudeBits(delta[i]!) >>> 16]!++;
+    } else if (this.#stage === 'low') {
+      for (let i = 0; i < delta.length; i++) {
+        const b = magnitudeBits(delta[i]!);
+        if (b >>> 16 === this.#bin) this.#low[b & 0xffff]!++;
+      }
+    } else if (this.#stage === 'ties') {
+      for (let i = 0; i < delta.length; i++) {
+        if (i % this.rowWidth === 0) this.#tiesBefore.push(this.#ties);
+        if (magnitudeBits(delta[i]!) === this.#bits) this.#ties++;
       }
     }
-    if (target <= j) hi = j;
-    else if (target >= i) lo = i;
-    else return values[target]!;
   }
-  return values[target]!;
+
+  /** Ends a pass over the whole vector. */
+  endPass(): void {
+    if (this.#stage === 'high') {
+      let seen = 0;
+      for (let b = 65535; b >= 0; b--) {
+        if (seen + this.#high[b]! >= this.k) {
+          this.#bin = b;
+          break;
+        }
+        seen += this.#high[b]!;
+      }
+      this.#above = seen;
+      this.#stage = 'low';
+    } else if (this.#stage === 'low') {
+      let seen = this.#above;
+      for (let l = 65535; l >= 0; l--) {
+        if (seen + this.#low[l]! >= this.k) {
+          this.#bits = (this.#bin << 16) | l;
+          break;
+        }
+        seen += this.#low[l]!;
+      }
+      this.#above = seen;
+      this.#stage = 'ties';
+    } else if (this.#stage === 'ties') {
+      this.#stage = 'done';
+      // the histograms are 1 MB; only the threshold and the tie counts are needed from here on
+      this.#high = this.#low = new Float64Array(0);
+    }
+  }
+
+  /**
+   * The rows from `firstRow` on (as many as `delta` holds) of the trimmed
+   * vector: entries above the threshold kept, entries equal to it kept while
+   * fewer than k are kept (lower index first), the rest zero.
+   */
+  apply(delta: Float32Array, firstRow: number): Float32Array {
+    if (this.k >= this.n) return delta;
+    const out = new Float32Array(delta.length);
+    if (this.k === 0) return out;
+    if (this.#stage !== 'done') throw new Error('TrimThreshold.apply before its three passes');
+    let tiesLeft = this.k - this.#above - this.#tiesBefore[firstRow]!;
+    for (let i = 0; i < delta.length; i++) {
+      const b = magnitudeBits(delta[i]!);
+      if (b > this.#bits || (b === this.#bits && tiesLeft-- > 0)) out[i] = delta[i]!;
+    }
+    return out;
+  }
 }
 
 /**
@@ -83,58 +164,52 @@ function kthLargest(values: Float32Array, k: number): number {
  */
 export function magnitudeTrim(delta: Float32Array, density: number): Float32Array {
   if (density >= 1) return delta;
-  const n = delta.length;
-  const k = Math.floor(density * n);
-  const out = new Float32Array(n);
-  if (k === 0) return out;
-  const mags = new Float32Array(n);
-  for (let i = 0; i < n; i++) mags[i] = Math.abs(delta[i]!);
-  const threshold = kthLargest(mags, k);
-  let above = 0;
-  for (let i = 0; i < n; i++) if (Math.abs(delta[i]!) > threshold) above++;
-  let tiesLeft = k - above;
-  for (let i = 0; i < n; i++) {
-    const m = Math.abs(delta[i]!);
-    if (m > threshold || (m === threshold && tiesLeft-- > 0)) out[i] = delta[i]!;
+  const trim = new TrimThreshold(delta.length, density);
+  for (let pass = 0; pass < trim.passes; pass++) {
+    trim.feed(delta);
+    trim.endPass();
   }
-  return out;
+  return trim.apply(delta, 0);
 }
 
 /**
- * DARE drop (mergekit `random`): keeps each entry with probability `density`
- * (draw u < density), dividing kept entries by density when `rescale`.
- * density >= 1 returns `delta` itself.
+ * DARE drop (mergekit `random`): keeps entry i with probability `density`
+ * (draw uniform(first + i) < density), dividing kept entries by density when
+ * `rescale`. The draws are indexed, so a piece of a tensor (`first` its
+ * first index) drops what the whole tensor drops there. density >= 1
+ * returns `delta` itself.
  */
-export function randomDrop(delta: Float32Array, density: number, rescale: boolean, uniform: () => number): Float32Array {
+export function randomDrop(delta: Float32Array, density: number, rescale: boolean, uniform: (index: number) => number, first = 0): Float32Array {
   if (density >= 1) return delta;
   const out = new Float32Array(delta.length);
   for (let i = 0; i < delta.length; i++) {
-    if (uniform() < density) out[i] = rescale ? delta[i]! / density : delta[i]!;
+    if (uniform(first + i) < density) out[i] = rescale ? delta[i]! / density : delta[i]!;
   }
   return out;
 }
 
 /**
- * A uniform [0, 1) stream (sfc32) seeded by sha256 of (seed, tensor name,
- * model position), so a DARE mask depends only on those three.
+ * Uniform [0, 1) draws indexed by element, keyed by sha256 of (seed, tensor
+ * name, model position), so a DARE mask depends only on those three and any
+ * element's draw is computed alone: two rounds of a 32-bit integer hash
+ * (murmur3's finalizer) over the index and the key.
  */
-export function dareStream(seed: number, tensorName: string, modelIndex: number): () => number {
-  const digest = createHash('sha256').update(`frankenscope-dare-v1|${seed}|${modelIndex}|${tensorName}`, 'utf8').digest();
-  let a = digest.readUInt32LE(0);
-  let b = digest.readUInt32LE(4);
-  let c = digest.readUInt32LE(8);
-  let d = digest.readUInt32LE(12) | 1;
-  const next = (): number => {
-    const t = (((a + b) >>> 0) + d) >>> 0;
-    d = (d + 1) >>> 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) >>> 0;
-    c = ((c << 21) | (c >>> 11)) >>> 0;
-    c = (c + t) >>> 0;
-    return t;
+export function dareUniform(seed: number, tensorName: string, modelIndex: number): (index: number) => number {
+  const digest = createHash('sha256').update(`frankenscope-dare-v2|${seed}|${modelIndex}|${tensorName}`, 'utf8').digest();
+  const k0 = digest.readUInt32LE(0);
+  const k1 = digest.readUInt32LE(4);
+  const k2 = digest.readUInt32LE(8);
+  const fmix = (h: number): number => {
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    return (h ^ (h >>> 16)) >>> 0;
   };
-  for (let i = 0; i < 12; i++) next();
-  return () => next() / 4294967296;
+  return (index: number): number => {
+    const lo = index >>> 0;
+    const hi = Math.floor(index / 4294967296) >>> 0;
+    const h = fmix((fmix((lo ^ k0) >>> 0) + Math.imul(hi ^ k1, 0x9e3779b1)) ^ k2);
+    return h / 4294967296;
+  };
 }
 
 /** Options of {@link combineTaskVectors}. */
@@ -192,6 +267,51 @@ export function combineTaskVectors(o: CombineOptions): Float32Array {
   return out;
 }
 
+/** Sums SLERP needs of two whole tensors, accumulated in float64 in index order (pieces in order give the same sums). */
+export interface SlerpSums {
+  aa: number;
+  bb: number;
+  ab: number;
+}
+
+/** Adds the next piece of the two tensors to `sums`. */
+export function addSlerpSums(sums: SlerpSums, a: Float32Array, b: Float32Array): void {
+  sameLength([a, b], 'slerp');
+  let { aa, bb, ab } = sums;
+  for (let i = 0; i < a.length; i++) {
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+    ab += a[i]! * b[i]!;
+  }
+  Object.assign(sums, { aa, bb, ab });
+}
+
+/**
+ * The coefficients of a and b from the whole tensors' sums: with
+ * cos = <a, b> / (|a| |b|) and theta = acos(cos), sin((1 - t) theta) /
+ * sin(theta) and sin(t theta) / sin(theta); those of {@link lerp}, 1 - t and
+ * t (`lerp: true`), when |cos| > dotThreshold or a norm is <= eps.
+ */
+export function slerpCoefficients(sums: SlerpSums, t: number, dotThreshold: number, eps = 1e-8): { lerp: boolean; s0: number; s1: number } {
+  const na = Math.sqrt(sums.aa);
+  const nb = Math.sqrt(sums.bb);
+  if (na <= eps || nb <= eps) return { lerp: true, s0: 1 - t, s1: t };
+  const cos = sums.ab / (na * nb);
+  if (Math.abs(cos) > dotThreshold) return { lerp: true, s0: 1 - t, s1: t };
+  const theta = Math.acos(Math.min(1, Math.max(-1, cos)));
+  const sinTheta = Math.sin(theta);
+  return { lerp: false, s0: Math.sin(theta - theta * t) / sinTheta, s1: Math.sin(theta * t) / sinTheta };
+}
+
+/** A piece of the SLERP of two tensors, given the whole tensors' coefficients. */
+export function slerpPiece(a: Float32Array, b: Float32Array, t: number, c: { lerp: boolean; s0: number; s1: number }): Float32Array {
+  if (c.lerp) return lerp(a, b, t);
+  const n = sameLength([a, b], 'slerp');
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = c.s0 * a[i]! + c.s1 * b[i]!;
+  return out;
+}
+
 /**
  * Spherical interpolation of two whole tensors seen as vectors (mergekit
  * `slerp`): with cos = <a, b> / (|a| |b|) and theta = acos(cos),
@@ -199,25 +319,7 @@ export function combineTaskVectors(o: CombineOptions): Float32Array {
  * Falls back to {@link lerp} when |cos| > dotThreshold or a norm is <= eps.
  */
 export function slerp(a: Float32Array, b: Float32Array, t: number, dotThreshold: number, eps = 1e-8): Float32Array {
-  const n = sameLength([a, b], 'slerp');
-  let aa = 0;
-  let bb = 0;
-  let ab = 0;
-  for (let i = 0; i < n; i++) {
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-    ab += a[i]! * b[i]!;
-  }
-  const na = Math.sqrt(aa);
-  const nb = Math.sqrt(bb);
-  if (na <= eps || nb <= eps) return lerp(a, b, t);
-  const cos = ab / (na * nb);
-  if (Math.abs(cos) > dotThreshold) return lerp(a, b, t);
-  const theta = Math.acos(Math.min(1, Math.max(-1, cos)));
-  const sinTheta = Math.sin(theta);
-  const s0 = Math.sin(theta - theta * t) / sinTheta;
-  const s1 = Math.sin(theta * t) / sinTheta;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = s0 * a[i]! + s1 * b[i]!;
-  return out;
+  const sums = { aa: 0, bb: 0, ab: 0 };
+  addSlerpSums(sums, a, b);
+  return slerpPiece(a, b, t, slerpCoefficients(sums, t, dotThreshold, eps));
 }
