@@ -227,7 +227,7 @@ export class MergedWeights implements WeightSource {
     if (!composer) {
       const shape = this.#shapes?.get(name);
       // without shapes, a row of the base tells the width
-      const width = shape ? shape.reduce((a, b) => a * b, 1) / rows : (await this.getFloat32RowsOf(this.recipe.base, name)).length;
+      const width = shape ? shape.reduce((a, b) => a * b, 1) / rows : (await this.#firstRowOf(this.recipe.base, name)).length;
       composer = this.#composer(name, i!, rows, width);
       this.#rowComposers.set(name, composer);
     }
@@ -240,7 +240,7 @@ export class MergedWeights implements WeightSource {
   }
 
   /** Row 0 of a model's tensor. */
-  private async getFloat32RowsOf(id: ModelId, name: string): Promise<Float32Array> {
+  async #firstRowOf(id: ModelId, name: string): Promise<Float32Array> {
     const source = this.#sources.get(id)!;
     return source.getFloat32Rows ? source.getFloat32Rows(name, 0, 1) : sliceRows(await source.getFloat32(name), this.#rowsOf(name), 0, 1);
   }
