@@ -6,7 +6,7 @@
  * evicted is read again from the checkpoint (in its stored dtype) and widened
  * when its piece next runs.
  */
-import { clearFloat32Pool, float32PoolStats, recycleFloat32 } from '../checkpoint/float32-pool.js';
+import { clearFloat32Pool, recycleFloat32 } from '../checkpoint/float32-pool.js';
 
 /** Environment variable of the budget, in GB (10^9 bytes). */
 export const WEIGHT_MEMORY_ENV = 'FRANKENSCOPE_WEIGHT_MEMORY_GB';
@@ -72,8 +72,8 @@ const MAX_GHOSTS = 4096;
 export class WeightCache {
   readonly maxBytes: number;
   readonly #entries = new Map<string, Entry>();
-  /** key -> tick of its last request, for keys no longer held */
-  readonly #ghosts = new Map<string, number>();
+  /** key -> tick of its last request and its bytes, for keys no longer held */
+  readonly #ghosts = new Map<string, { lastUse: number; bytes: number }>();
   #bytes = 0;
   #peak = 0;
   #tick = 0;
@@ -144,8 +144,12 @@ export class WeightCache {
       this.#entries.set(key, hit);
       return hit;
     }
-    const before = this.#ghosts.get(key);
+    const ghost = this.#ghosts.get(key);
     this.#ghosts.delete(key);
+    // an entry read before: make its room first, so what that frees is what this read lands in
+    // (one that can never fit is handed out without flushing what does)
+    if (ghost && ghost.bytes <= this.maxBytes) this.#evict(ghost.bytes);
+    const before = ghost?.lastUse;
     const entry: Entry = {
       value: load(),
       bytes: 0,
@@ -200,9 +204,9 @@ export class WeightCache {
     return this.#tick - e.lastUse > 2 * e.gap ? Infinity : this.#tick;
   }
 
-  #evict(): void {
-    // arrays waiting in the pool count against the budget too: together with what is kept they stay within it
-    while (this.#bytes + float32PoolStats().bytes > this.maxBytes) {
+  /** Drops entries until what is kept, plus `incoming` bytes about to be read, fits the budget. */
+  #evict(incoming = 0): void {
+    while (this.#bytes + incoming > this.maxBytes) {
       let victim: [string, Entry] | undefined;
       let furthest = -Infinity;
       // Map order is least recent first, so ties go to the least recently used
@@ -220,7 +224,7 @@ export class WeightCache {
 
   #forget(key: string, entry: Entry): void {
     this.#drop(key, entry);
-    this.#ghosts.set(key, entry.lastUse);
+    this.#ghosts.set(key, { lastUse: entry.lastUse, bytes: entry.bytes });
     if (this.#ghosts.size > MAX_GHOSTS) this.#ghosts.delete(this.#ghosts.keys().next().value!);
   }
 
