@@ -9,7 +9,7 @@ import { parseModelConfig } from '../../src/engine/model/config.js';
 import { HOOK_POINTS, type Hook, ReadOnlyHookError } from '../../src/engine/runtime/hooks.js';
 import { attentionMass, patchResidual, swapVisualKV, zeroAblation } from '../../src/engine/runtime/interventions.js';
 import type { SessionPool } from '../../src/engine/runtime/ort-sessions.js';
-import { HookedRunner } from '../../src/engine/runtime/runner.js';
+import { HookedRunner, keepForResume } from '../../src/engine/runtime/runner.js';
 import { MemoryWeights } from '../../src/engine/runtime/weights.js';
 import { referenceForward } from '../reference/forward.js';
 import { bitwiseEqual, imagePrompt, maxAbsDiff, testPool, textIds, tinySetup, type TinySetup } from './engine-fixtures.js';
@@ -66,6 +66,21 @@ describe('identities', () => {
     const row = (a: Float32Array, b: number) => a.subarray(b * V, (b + 1) * V);
     expect(maxAbsDiff(row(swapped.logits, 0), row(target.result.logits, 0)).diff).toBeGreaterThan(1e-4);
     expect(bitwiseEqual(row(swapped.logits, 2), row(target.result.logits, 2))).toBe(true);
+  });
+
+  it('a clean run keeping only the layers resumed from resumes to the same tokens and logits, and refuses the others', async () => {
+    const ablate = (L: number) => ({ hooks: zeroAblation(L) });
+    const task = { kind: 'generate' as const, maxNewTokens: 4, eosTokenIds: [] };
+    const full = await s.runner.clean(batch(), task);
+    const kept = await s.runner.clean(batch(), task, {}, keepForResume([1, 3]));
+    expect(kept.residPre.filter((t) => t !== undefined)).toHaveLength(2);
+    expect(kept.kv).toHaveLength(3);
+    for (const L of [1, 3]) expect((await s.runner.resume(kept, L, ablate(L))).tokens).toEqual((await s.runner.resume(full, L, ablate(L))).tokens);
+    await expect(s.runner.resume(kept, 2, ablate(2))).rejects.toThrow(/kept no state to resume from layer 2/);
+    const scored = batch().map((x) => ({ ...x, answerIds: textIds(s.model, 3, 9) }));
+    const fullScore = await s.runner.clean(scored, { kind: 'score' });
+    const keptScore = await s.runner.clean(scored, { kind: 'score' }, {}, keepForResume([2]));
+    expect((await s.runner.resume(keptScore, 2, ablate(2))).logProb).toEqual((await s.runner.resume(fullScore, 2, ablate(2))).logProb);
   });
 
   it('patching a model with its own residual stream changes nothing', async () => {

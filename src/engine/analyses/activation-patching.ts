@@ -8,6 +8,7 @@
  */
 import type { JobContext } from '../runtime/job-protocol.js';
 import { patchResidual } from '../runtime/interventions.js';
+import { keepForResume } from '../runtime/runner.js';
 import { answersEqual } from '../scoring/index.js';
 import { checkLayers, judge, openModel, ProgressCounter } from './common.js';
 import type { UnitInput, UnitPlan } from '../units/work-unit.js';
@@ -53,14 +54,16 @@ export async function activationPatchingUnit(input: ActivationPatchingInput, con
   const batches = chunks(input.examples, options.batchSize);
   const progress = new ProgressCounter(context, batches.length * (layers.length + 2));
   const out: ActivationPatchingUnitResult = { target: [], source: [], patched: layers.map(() => []) };
+  // the source gives only its stream after each patched layer
+  const patchSources = { states: layers.map((l) => l + 1), kvBelow: 0 };
 
   for (const [bi, batch] of batches.entries()) {
     const at = `batch ${bi + 1}/${batches.length}`;
     const prompts = await Promise.all(batch.map((e) => target.inputs.input(e, e.targetImagePath ? 'target' : 'none')));
     if (options.scoring === 'generate') {
       const task = { kind: 'generate' as const, maxNewTokens: options.maxNewTokens };
-      const cleanT = await target.runner.clean(prompts, task, progress.generation(`${at}: clean answers (target)`));
-      const cleanS = await source.runner.clean(prompts, task, progress.generation(`${at}: clean answers (source)`));
+      const cleanT = await target.runner.clean(prompts, task, progress.generation(`${at}: clean answers (target)`), keepForResume(layers));
+      const cleanS = await source.runner.clean(prompts, task, progress.generation(`${at}: clean answers (source)`), patchSources);
       const answer = (ids: number[]) => target.inputs.decode(ids);
       const t0 = batch.map((e, b): Outcome => { const a = answer(cleanT.result.tokens[b]!); return { answer: a, correct: judge(e, a), match: null, score: null }; });
       const s0 = batch.map((e, b): Outcome => { const a = answer(cleanS.result.tokens[b]!); return { answer: a, correct: judge(e, a), match: null, score: null }; });
@@ -77,8 +80,8 @@ export async function activationPatchingUnit(input: ActivationPatchingInput, con
       }
     } else {
       const scored = prompts.map((x, b) => ({ ...x, answerIds: target.inputs.answerIds(batch[b]!.answers.target) }));
-      const cleanT = await target.runner.clean(scored, { kind: 'score' });
-      const cleanS = await source.runner.clean(scored, { kind: 'score' });
+      const cleanT = await target.runner.clean(scored, { kind: 'score' }, {}, keepForResume(layers));
+      const cleanS = await source.runner.clean(scored, { kind: 'score' }, {}, patchSources);
       out.target.push(...batch.map((_, b) => ({ answer: null, correct: cleanT.result.exactMatch[b]!, match: null, score: cleanT.result.logProb[b]! })));
       out.source.push(...batch.map((_, b) => ({ answer: null, correct: cleanS.result.exactMatch[b]!, match: null, score: cleanS.result.logProb[b]! })));
       await progress.step(`${at}: clean scores`, 2);

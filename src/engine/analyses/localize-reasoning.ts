@@ -7,6 +7,7 @@
  */
 import type { JobContext } from '../runtime/job-protocol.js';
 import { zeroAblation } from '../runtime/interventions.js';
+import { keepForResume } from '../runtime/runner.js';
 import { answersEqual } from '../scoring/index.js';
 import type { UnitInput, UnitPlan } from '../units/work-unit.js';
 import { checkLayers, judge, openModel, ProgressCounter } from './common.js';
@@ -49,7 +50,7 @@ export async function localizeReasoningUnit(input: LocalizeReasoningInput, conte
     const at = `batch ${bi + 1}/${batches.length}`;
     const prompts = await Promise.all(batch.map((e) => model.inputs.input(e, e.targetImagePath ? 'target' : 'none')));
     if (options.scoring === 'generate') {
-      const clean0 = await model.runner.clean(prompts, { kind: 'generate', maxNewTokens: options.maxNewTokens }, progress.generation(`${at}: clean answers`));
+      const clean0 = await model.runner.clean(prompts, { kind: 'generate', maxNewTokens: options.maxNewTokens }, progress.generation(`${at}: clean answers`), keepForResume(layers));
       clean.push(...batch.map((e, b) => {
         const answer = model.inputs.decode(clean0.result.tokens[b]!);
         return { answer, correct: judge(e, answer), score: null };
@@ -65,7 +66,7 @@ export async function localizeReasoningUnit(input: LocalizeReasoningInput, conte
       }
     } else {
       const scored = prompts.map((x, b) => ({ ...x, answerIds: model.inputs.answerIds(batch[b]!.answers.target) }));
-      const clean0 = await model.runner.clean(scored, { kind: 'score' });
+      const clean0 = await model.runner.clean(scored, { kind: 'score' }, {}, keepForResume(layers));
       clean.push(...batch.map((_, b) => ({ answer: null, correct: clean0.result.exactMatch[b]!, score: clean0.result.logProb[b]! })));
       await progress.step(`${at}: clean scores`);
       for (const [li, layer] of layers.entries()) {

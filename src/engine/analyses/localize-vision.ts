@@ -8,6 +8,7 @@
  */
 import type { JobContext } from '../runtime/job-protocol.js';
 import { swapVisualKV } from '../runtime/interventions.js';
+import { keepForResume } from '../runtime/runner.js';
 import { answersEqual } from '../scoring/index.js';
 import type { UnitInput, UnitPlan } from '../units/work-unit.js';
 import { checkLayers, judge, openModel, ProgressCounter } from './common.js';
@@ -62,10 +63,11 @@ export async function localizeVisionUnit(input: LocalizeVisionInput, context: Jo
     const at = `batch ${bi + 1}/${batches.length}`;
     const targets = await Promise.all(batch.map((e) => model.inputs.input(e, 'target')));
     const sources = await Promise.all(batch.map((e) => model.inputs.input(e, 'source')));
-    const source = await model.runner.clean(sources, { kind: 'logits' });
+    // the swap reads the source's keys and values only
+    const source = await model.runner.clean(sources, { kind: 'logits' }, {}, { states: [], kvBelow: model.runner.config.numLayers });
 
     if (options.scoring === 'generate') {
-      const base = await model.runner.clean(targets, { kind: 'generate', maxNewTokens: options.maxNewTokens }, progress.generation(`${at}: clean answers`));
+      const base = await model.runner.clean(targets, { kind: 'generate', maxNewTokens: options.maxNewTokens }, progress.generation(`${at}: clean answers`), keepForResume(layers));
       const cleanAnswers = base.result.tokens.map((ids) => model.inputs.decode(ids));
       clean.push(...batch.map((e, b) => ({ answer: cleanAnswers[b]!, correct: judge(e, cleanAnswers[b]!) })));
       await progress.step(`${at}: clean answers`);
@@ -81,8 +83,8 @@ export async function localizeVisionUnit(input: LocalizeVisionInput, context: Jo
       // teacher forced: exact match and log-probability of the target's and the source's gold answers
       const withTarget = targets.map((x, b) => ({ ...x, answerIds: model.inputs.answerIds(batch[b]!.answers.target) }));
       const withSource = targets.map((x, b) => ({ ...x, answerIds: model.inputs.answerIds(batch[b]!.answers.source!) }));
-      const baseT = await model.runner.clean(withTarget, { kind: 'score' });
-      const baseS = await model.runner.clean(withSource, { kind: 'score' });
+      const baseT = await model.runner.clean(withTarget, { kind: 'score' }, {}, keepForResume(layers));
+      const baseS = await model.runner.clean(withSource, { kind: 'score' }, {}, keepForResume(layers));
       clean.push(...batch.map((_, b) => ({ answer: null, correct: baseT.result.exactMatch[b]! })));
       await progress.step(`${at}: clean scores`);
       for (const [li, layer] of layers.entries()) {

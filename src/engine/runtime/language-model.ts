@@ -86,21 +86,22 @@ export class LanguageModel {
   /**
    * Runs decoder layers `from`..N-1 over `x` (rows offset..offset+T-1).
    * `kv[l]` holds the cache before the pass and is replaced by the cache after
-   * it; `record`, when given, receives the resid_pre of each layer run and the final stream.
+   * it; `record`, when given, is called with the resid_pre of each layer run
+   * (its index) and the final stream (index N).
    */
-  async layers(x: F32Tensor, from: number, kv: (LayerKV | undefined)[], hooks: HookSet, pass: PassSpec, record?: F32Tensor[]): Promise<F32Tensor> {
+  async layers(x: F32Tensor, from: number, kv: (LayerKV | undefined)[], hooks: HookSet, pass: PassSpec, record?: (boundary: number, state: F32Tensor) => void): Promise<F32Tensor> {
     const rows = x.dims[1]!;
     const mask = attentionMask(pass.layout, pass.offset, rows);
     const { cos, sin } = ropeTables(pass.layout, this.#inv, pass.offset, rows, this.config.mropeSection);
     let cur = x;
     for (let l = from; l < this.config.numLayers; l++) {
-      record?.push(cur);
+      record?.(l, cur);
       const ctx = { section: 'llm' as const, layer: l, phase: pass.phase, step: pass.step, offset: pass.offset, layout: pass.layout };
       const out = await this.weights.useDecoderLayer(l, (w) => runBlock(this.blocks, w, { x: cur, cos, sin, mask, past: kv[l] }, hooks, ctx));
       kv[l] = { k: out.k, v: out.v };
       cur = out.out;
     }
-    record?.push(cur);
+    record?.(this.config.numLayers, cur);
     return cur;
   }
 

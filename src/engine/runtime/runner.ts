@@ -45,9 +45,12 @@ export interface RunOptions extends StepControl {
 export interface CleanRun<T extends Task = Task> {
   readonly task: T;
   readonly batch: PreparedBatch;
-  /** residPre[l] = resid_pre of layer l [B, T, H]; residPre[N] = the stream entering the final norm */
-  readonly residPre: readonly F32Tensor[];
-  /** keys/values of the prompt at each layer, [B, nkv, T, d] */
+  /**
+   * residPre[l] = resid_pre of layer l [B, T, H]; residPre[N] = the stream
+   * entering the final norm; only at the boundaries kept (see {@link CleanKeep})
+   */
+  readonly residPre: readonly (F32Tensor | undefined)[];
+  /** keys/values of the prompt at each layer kept, [B, nkv, T, d] */
   readonly kv: readonly LayerKV[];
   /** the clean task result */
   readonly result: TaskResult<T>;
@@ -55,6 +58,25 @@ export interface CleanRun<T extends Task = Task> {
   readonly owner: object;
   /** @internal inputs, for answer ids and decoding */
   readonly inputs: readonly ModelInput[];
+}
+
+/**
+ * What a clean run keeps: the residual stream at some layer boundaries and
+ * the prompt's keys/values of the layers below one, which is what resuming
+ * from those layers (or patching from them) needs. A clean run keeps
+ * [B, T, H] floats at each boundary, so keeping only those an analysis uses
+ * bounds its memory by its layers, not the model's (all of them by default).
+ */
+export interface CleanKeep {
+  /** boundaries 0..N whose resid_pre is kept */
+  states: readonly number[];
+  /** keys/values of layers 0..kvBelow-1 are kept */
+  kvBelow: number;
+}
+
+/** What resuming from each of `layers` needs. */
+export function keepForResume(layers: readonly number[]): CleanKeep {
+  return { states: layers, kvBelow: Math.max(0, ...layers) };
 }
 
 /** Runs one model with hooks. Create with {@link HookedRunner.create}, free with {@link HookedRunner.release}. */
@@ -114,16 +136,22 @@ export class HookedRunner {
     return this.run(inputs, { kind: 'score' }, options);
   }
 
-  /** The clean pass of a batch, keeping the state at every layer boundary for {@link HookedRunner.resume}. */
-  async clean<T extends Task>(inputs: readonly (T extends { kind: 'score' } ? ScoreInput : ModelInput)[], task: T, control: StepControl = {}): Promise<CleanRun<T>> {
+  /**
+   * The clean pass of a batch, keeping the state at the layer boundaries
+   * `keep` names (default: every one) for {@link HookedRunner.resume}.
+   */
+  async clean<T extends Task>(inputs: readonly (T extends { kind: 'score' } ? ScoreInput : ModelInput)[], task: T, control: StepControl = {}, keep?: CleanKeep): Promise<CleanRun<T>> {
     validateTask(task);
     const hooks = new HookSet();
     const batch = this.#prepare(inputs, task);
     const kv: (LayerKV | undefined)[] = [];
-    const residPre: F32Tensor[] = [];
+    const residPre: (F32Tensor | undefined)[] = [];
+    const states = keep ? new Set(keep.states) : undefined;
     const x = await this.#lm.embed(batch.ids, hooks, batch);
-    const final = await this.#lm.layers(x, 0, kv, hooks, { layout: batch.layout, phase: 'prefill', step: 0, offset: 0 }, residPre);
-    const promptKv = [...(kv as LayerKV[])];
+    const final = await this.#lm.layers(x, 0, kv, hooks, { layout: batch.layout, phase: 'prefill', step: 0, offset: 0 }, (l, state) => {
+      if (!states || states.has(l)) residPre[l] = state;
+    });
+    const promptKv = (kv as LayerKV[]).slice(0, keep ? keep.kvBelow : kv.length);
     const result = await this.#finish(task, batch, inputs, final, kv as LayerKV[], hooks, control);
     return { task, batch, residPre, kv: promptKv, result, owner: this, inputs };
   }
@@ -139,9 +167,11 @@ export class HookedRunner {
     if (clean.owner !== this) throw new TypeError(`'clean' was made by another runner; resume it with the runner that made it`);
     const N = this.config.numLayers;
     if (!Number.isInteger(fromLayer) || fromLayer < 0 || fromLayer > N) throw new RangeError(`'fromLayer' must be in 0..${N}, got ${fromLayer}`);
+    const state = clean.residPre[fromLayer];
+    if (!state || clean.kv.length < fromLayer) throw new RangeError(`the clean run kept no state to resume from layer ${fromLayer} (see CleanKeep)`);
     const hooks = new HookSet(options.hooks);
     const kv: (LayerKV | undefined)[] = clean.kv.slice(0, fromLayer);
-    const final = await this.#lm.layers(clean.residPre[fromLayer]!, fromLayer, kv, hooks, { layout: clean.batch.layout, phase: 'prefill', step: 0, offset: 0 });
+    const final = await this.#lm.layers(state, fromLayer, kv, hooks, { layout: clean.batch.layout, phase: 'prefill', step: 0, offset: 0 });
     return this.#finish(clean.task, clean.batch, clean.inputs, final, kv as LayerKV[], hooks, options);
   }
 
