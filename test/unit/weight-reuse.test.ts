@@ -143,33 +143,23 @@ describe('a model under a budget smaller than it', () => {
     }
   }
 
-  it('reuses dropped layers memory and gives the logits and tokens of a run holding every layer', async () => {
-    const ck = await CheckpointWeights.open(join(dir, 'in'));
+  const splice = { base: 'in', donors: ['rl'], operations: [{ op: 'splice' as const, model: 'rl', layers: { from: 2, to: 4 } }] };
+  const sources: [string, () => Promise<WeightSource & { close(): Promise<void> }>][] = [
+    ['a checkpoint', () => CheckpointWeights.open(join(dir, 'in'))],
+    ['a splice of two checkpoints scored zero-copy', () => MergedWeights.open(splice, { in: join(dir, 'in'), rl: join(dir, 'rl') })],
+  ];
+  it.each(sources)('%s reuses dropped layers memory and gives the logits and tokens of a run holding every layer', async (_, open) => {
+    const source = await open();
     try {
-      const whole = await outputs(await inMemory(ck), new WeightCache(Infinity));
+      const whole = await outputs(await inMemory(source), new WeightCache(Infinity));
       const before = float32PoolStats().reuses;
       // two or three of the four decoder layers (3.4 MB widened each) fit: some stay, the others are read into reused memory
-      const small = await outputs(ck, new WeightCache(9e6));
+      const small = await outputs(source, new WeightCache(9e6));
       expect(float32PoolStats().reuses - before).toBeGreaterThan(20);
       expect(small.logits.map((l, pass) => sameBits(l, whole.logits[pass]!))).toEqual([true, true, true]);
       expect(small.tokens).toEqual(whole.tokens);
     } finally {
-      await ck.close();
-    }
-  }, 120_000);
-
-  it('and so does a splice of two checkpoints scored zero-copy', async () => {
-    const recipe = { base: 'in', donors: ['rl'], operations: [{ op: 'splice' as const, model: 'rl', layers: { from: 2, to: 4 } }] };
-    const merged = await MergedWeights.open(recipe, { in: join(dir, 'in'), rl: join(dir, 'rl') });
-    try {
-      const whole = await outputs(await inMemory(merged), new WeightCache(Infinity));
-      const before = float32PoolStats().reuses;
-      const small = await outputs(merged, new WeightCache(9e6));
-      expect(float32PoolStats().reuses - before).toBeGreaterThan(20);
-      expect(small.logits.map((l, pass) => sameBits(l, whole.logits[pass]!))).toEqual([true, true, true]);
-      expect(small.tokens).toEqual(whole.tokens);
-    } finally {
-      await merged.close();
+      await source.close();
     }
   }, 120_000);
 });

@@ -17,23 +17,20 @@
 /** Arrays smaller than this are cheap to allocate and are not pooled. */
 const MIN_POOLED_BYTES = 1 << 20;
 
-const pooled = new Map<number, Float32Array[]>();
-/** pooled arrays, oldest first (may still list arrays taken since) */
-let order: Float32Array[] = [];
+/** pooled arrays, oldest first (the pool holds at most a layer's worth, a few dozen arrays) */
+let pooled: Float32Array[] = [];
 let pooledBytes = 0;
 let reuses = 0;
 
-/** A float32 array of `n` elements for the caller to overwrite whole: a pooled one when there is one of that length, else a new one. */
+/** A float32 array of `n` elements for the caller to overwrite whole: the newest pooled one of that length, else a new one. */
 export function takeFloat32(n: number): Float32Array {
-  const list = pooled.get(n);
-  const reused = list?.pop();
-  if (!reused) return new Float32Array(n);
-  if (list!.length === 0) pooled.delete(n);
-  // keep `order` from growing with arrays taken back out
-  if (order.length > 4 * (pooled.size + 8)) order = order.filter((a) => pooled.get(a.length)?.includes(a));
-  pooledBytes -= reused.byteLength;
+  let at = pooled.length - 1;
+  while (at >= 0 && pooled[at]!.length !== n) at--;
+  if (at < 0) return new Float32Array(n);
+  const [reused] = pooled.splice(at, 1);
+  pooledBytes -= reused!.byteLength;
   reuses++;
-  return reused;
+  return reused!;
 }
 
 /**
@@ -46,27 +43,10 @@ export function takeFloat32(n: number): Float32Array {
 export function recycleFloat32(arrays: Iterable<Float32Array>, capBytes: number): void {
   for (const a of arrays) {
     if (a.byteLength < MIN_POOLED_BYTES || a.byteLength > capBytes || a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength) continue;
-    if (pooled.get(a.length)?.includes(a)) continue;
-    while (pooledBytes + a.byteLength > capBytes) dropOldest();
-    const list = pooled.get(a.length);
-    if (list) list.push(a);
-    else pooled.set(a.length, [a]);
-    order.push(a);
+    if (pooled.includes(a)) continue;
+    while (pooledBytes + a.byteLength > capBytes) pooledBytes -= pooled.shift()!.byteLength;
+    pooled.push(a);
     pooledBytes += a.byteLength;
-  }
-}
-
-function dropOldest(): void {
-  for (;;) {
-    const oldest = order.shift()!;
-    const list = pooled.get(oldest.length);
-    const at = list?.indexOf(oldest) ?? -1;
-    // taken since: no longer pooled
-    if (at < 0) continue;
-    list!.splice(at, 1);
-    if (list!.length === 0) pooled.delete(oldest.length);
-    pooledBytes -= oldest.byteLength;
-    return;
   }
 }
 
@@ -77,7 +57,6 @@ export function float32PoolStats(): { bytes: number; reuses: number } {
 
 /** Lets the pool's memory go (the thread has no weights left to read). */
 export function clearFloat32Pool(): void {
-  pooled.clear();
-  order = [];
+  pooled = [];
   pooledBytes = 0;
 }

@@ -185,11 +185,11 @@ export class WeightCache {
 
   /** A dropped entry no one holds gives its reusable arrays back (at most the largest entry's worth waits in the pool). */
   #reuseIfFree(entry: Entry): void {
-    if (!entry.dropped || entry.leases > 0 || entry.escaped || !entry.reusable) return;
+    // (an entry still loading has a holder, or escaped: it never gets here unloaded)
+    if (!entry.dropped || entry.leases > 0 || entry.escaped || !entry.reusable || !('loaded' in entry)) return;
     const reusable = entry.reusable;
     entry.reusable = undefined;
-    if ('loaded' in entry) recycleFloat32(reusable(entry.loaded), this.#largest);
-    else entry.value.then((v) => recycleFloat32(reusable(v), this.#largest), () => undefined);
+    recycleFloat32(reusable(entry.loaded), this.#largest);
   }
 
   /**
