@@ -3,41 +3,31 @@
  * two worker processes: the same combined bytes, every unit staged once,
  * units spread over both workers, staged rows gone once the run is DONE.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/config.js';
 import { ModelWorker } from '../../src/engine/runtime/model-worker.js';
 import { QueueExecutor } from '../../src/queue/queue-executor.js';
 import { RunManager } from '../../src/services/run-manager.js';
 import { InProcessExecutor } from '../../src/services/units/in-process-executor.js';
 import { Warehouse } from '../../src/warehouse/index.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { useQueueSandbox } from '../helpers/queue-sandbox.js';
 import { startWorkerProcess, type Child } from '../helpers/units/processes.js';
 import { testPlanSpec, type TestPlanResult } from '../helpers/units/test-plan.js';
 import { expectedValues } from '../helpers/units/test-unit.js';
 
 describe('units through the queue', () => {
-  let redis: TestRedis;
-  let dir: string;
-  const workers: Child[] = [];
+  const sandbox = useQueueSandbox('frankenscope-queue');
+  let workers: Child[] = [];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'frankenscope-queue-'));
-    redis = await startRedis();
     // w2 takes two units at once, each in its own model thread
-    workers.push(...(await Promise.all([startWorkerProcess(redis.url, { name: 'w1' }), startWorkerProcess(redis.url, { name: 'w2', concurrency: 2 })])));
-  });
-
-  afterAll(async () => {
-    await Promise.all(workers.map((w) => w.kill('SIGTERM')));
-    await redis?.stop();
-    await rm(dir, { recursive: true, force: true });
+    workers = sandbox.adopt(...(await Promise.all([startWorkerProcess(sandbox.redis.url, { name: 'w1' }), startWorkerProcess(sandbox.redis.url, { name: 'w2', concurrency: 2 })])));
   });
 
   it('two worker processes give the bytes the in-process executor gives, each unit computed once', async () => {
-    const logFile = join(dir, 'units.log');
+    const logFile = join(sandbox.dir, 'units.log');
     const plan = { units: 8, size: 257, sleepMs: 200, logFile };
 
     const thread = ModelWorker.create({ threads: 1 });
@@ -45,7 +35,7 @@ describe('units through the queue', () => {
     let inProcess: TestPlanResult | undefined;
     try {
       const runs = new RunManager(local, 'test', new InProcessExecutor(() => thread));
-      const handle = await runs.startOrJoin(testPlanSpec({ ...plan, logFile: join(dir, 'local.log') }, (r) => (inProcess = r)));
+      const handle = await runs.startOrJoin(testPlanSpec({ ...plan, logFile: join(sandbox.dir, 'local.log') }, (r) => (inProcess = r)));
       await handle.settled;
     } finally {
       await (await thread).release();
@@ -53,7 +43,7 @@ describe('units through the queue', () => {
     }
 
     const warehouse = await Warehouse.open(':memory:');
-    const executor = new QueueExecutor({ redisUrl: redis.url, packageRoot: PACKAGE_ROOT });
+    const executor = new QueueExecutor({ redisUrl: sandbox.redis.url, packageRoot: PACKAGE_ROOT });
     let distributed: TestPlanResult | undefined;
     const messages: string[] = [];
     try {

@@ -3,11 +3,9 @@
  * a poison unit, a cancel, Redis going down and coming back empty.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/config.js';
 import { encodeUnitResult } from '../../src/engine/units/work-unit.js';
 import { QueueExecutor } from '../../src/queue/queue-executor.js';
@@ -15,7 +13,7 @@ import { UNIT_QUEUE, unitJobId } from '../../src/queue/unit-jobs.js';
 import { toClientError } from '../../src/resolvers/translate-error.js';
 import { CANCELLED_MESSAGE, RunManager } from '../../src/services/run-manager.js';
 import { Warehouse } from '../../src/warehouse/index.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { useQueueSandbox } from '../helpers/queue-sandbox.js';
 import { startWorkerProcess, type Child } from '../helpers/units/processes.js';
 import { sha256, testPlanSpec, type TestPlanOptions } from '../helpers/units/test-plan.js';
 import { expectedValues } from '../helpers/units/test-unit.js';
@@ -42,23 +40,17 @@ async function until(condition: () => boolean, what: string, timeoutMs = 30_000)
 }
 
 describe('queue faults', () => {
-  let dir: string;
-  let redis: TestRedis;
+  const sandbox = useQueueSandbox('frankenscope-faults');
   let warehouse: Warehouse;
   let executor: QueueExecutor;
   let runs: RunManager;
   let workers: Child[] = [];
 
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'frankenscope-faults-'));
-    redis = await startRedis();
-  });
-
   const setUp = async (names: string[], worker: { lockMs?: number; stalledMs?: number } = {}) => {
     warehouse = await Warehouse.open(':memory:');
-    executor = new QueueExecutor({ redisUrl: redis.url, packageRoot: PACKAGE_ROOT, attempts: 2, backoffMs: 100 });
+    executor = new QueueExecutor({ redisUrl: sandbox.redis.url, packageRoot: PACKAGE_ROOT, attempts: 2, backoffMs: 100 });
     runs = new RunManager(warehouse, 'test', executor);
-    workers = await Promise.all(names.map((name) => startWorkerProcess(redis.url, { name, ...worker })));
+    workers = await Promise.all(names.map((name) => startWorkerProcess(sandbox.redis.url, { name, ...worker })));
   };
 
   afterEach(async () => {
@@ -67,15 +59,10 @@ describe('queue faults', () => {
     warehouse?.closeSync();
   });
 
-  afterAll(async () => {
-    await redis?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-
   it('a worker killed mid-unit: BullMQ gives the unit to the other worker, same result, nothing duplicated', async () => {
     // short enough for a quick test, long enough that a live worker starved of CPU for a moment keeps its lock
     await setUp(['doomed', 'survivor'], { lockMs: 3000, stalledMs: 1000 });
-    const plan = { units: 4, size: 40, sleepMs: 1200, logFile: join(dir, 'kill.log') };
+    const plan = { units: 4, size: 40, sleepMs: 1200, logFile: join(sandbox.dir, 'kill.log') };
     let sha: string | undefined;
     const handle = await runs.startOrJoin(testPlanSpec(plan, (r) => (sha = sha256(r.bytes))));
     const doomed = workers[0]!;
@@ -95,7 +82,7 @@ describe('queue faults', () => {
 
   it('a poison unit fails its run with the unit and the reason after a bounded number of attempts; an input no worker holds is refused at once', async () => {
     await setUp(['w']);
-    const plan = { units: 3, size: 8, poison: [1], logFile: join(dir, 'poison.log') };
+    const plan = { units: 3, size: 8, poison: [1], logFile: join(sandbox.dir, 'poison.log') };
     const handle = await runs.startOrJoin(testPlanSpec(plan));
     await handle.settled;
     const [run] = await warehouse.getRuns([handle.runId]);
@@ -104,25 +91,25 @@ describe('queue faults', () => {
     expect(count(plan.logFile, 'start', 1)).toBe(2);
 
     // a unit whose input this worker holds nowhere is refused at once, not retried
-    const stranger = { role: 'base', path: join(dir, 'no-such-checkpoint'), fingerprint: 'f'.repeat(64) };
-    const refused = await runs.startOrJoin(testPlanSpec({ units: 1, size: 8, inputs: [stranger], logFile: join(dir, 'refused.log') }));
+    const stranger = { role: 'base', path: join(sandbox.dir, 'no-such-checkpoint'), fingerprint: 'f'.repeat(64) };
+    const refused = await runs.startOrJoin(testPlanSpec({ units: 1, size: 8, inputs: [stranger], logFile: join(sandbox.dir, 'refused.log') }));
     await refused.settled;
     const [refusedRun] = await warehouse.getRuns([refused.runId]);
     expect(refusedRun?.status).toBe('FAILED');
     expect(refusedRun?.error).toMatch(/^unit 0 \(test unit 0\) failed after 1 attempt: worker w refused the unit: no copy of input 'base' \(.*no-such-checkpoint, fingerprint f{16}…\)/);
-    expect(existsSync(join(dir, 'refused.log'))).toBe(false);
+    expect(existsSync(join(sandbox.dir, 'refused.log'))).toBe(false);
   });
 
   it('cancel removes the queued units and stops the running one; asking again resumes', async () => {
     await setUp(['w']);
-    const plan = { units: 3, size: 8, sleepMs: 1500, logFile: join(dir, 'cancel.log') };
+    const plan = { units: 3, size: 8, sleepMs: 1500, logFile: join(sandbox.dir, 'cancel.log') };
     const handle = await runs.startOrJoin(testPlanSpec(plan));
     await until(() => count(plan.logFile, 'start', 0) === 1 || count(plan.logFile, 'start', 1) === 1, 'a unit to start');
     expect(runs.cancel(handle.runId)).toBe(true);
     await handle.settled;
     expect((await warehouse.getRuns([handle.runId]))[0]).toMatchObject({ status: 'FAILED', error: CANCELLED_MESSAGE });
 
-    const queue = new Queue(UNIT_QUEUE, { connection: { url: redis.url } });
+    const queue = new Queue(UNIT_QUEUE, { connection: { url: sandbox.redis.url } });
     try {
       const states = await Promise.all(
         [0, 1, 2].map(async (i) => (await queue.getJob(unitJobId(handle.runId, i)))?.getState() ?? 'removed'),
@@ -156,11 +143,11 @@ describe('queue faults', () => {
     const cached = await runs.startOrJoin(testPlanSpec(small));
     await cached.settled;
 
-    const plan = { units: 4, size: 16, sleepMs: 500, logFile: join(dir, 'down.log') };
+    const plan = { units: 4, size: 16, sleepMs: 500, logFile: join(sandbox.dir, 'down.log') };
     let sha: string | undefined;
     const inFlight = await runs.startOrJoin(testPlanSpec(plan, (r) => (sha = sha256(r.bytes))));
     await until(() => count(plan.logFile, 'done', 0) + count(plan.logFile, 'done', 1) > 0, 'a unit done');
-    await redis.kill();
+    await sandbox.redis.kill();
 
     const before = (await warehouse.listRuns()).length;
     let refusal: unknown;
@@ -174,14 +161,14 @@ describe('queue faults', () => {
     }
     const client = toClientError(refusal);
     expect(client.extensions.code).toBe('QUEUE_UNAVAILABLE');
-    expect(client.message).toContain(`the work queue at redis://127.0.0.1:${redis.port}`);
+    expect(client.message).toContain(`the work queue at redis://127.0.0.1:${sandbox.redis.port}`);
     expect(client.message).not.toMatch(/\n\s+at /);
     expect((await warehouse.listRuns()).length).toBe(before);
 
     const read = await runs.startOrJoin(testPlanSpec(small));
     expect(read).toMatchObject({ runId: cached.runId, cached: true });
 
-    await redis.restart();
+    await sandbox.redis.restart();
     await inFlight.settled;
     expect((await warehouse.getRuns([inFlight.runId]))[0]).toMatchObject({ status: 'DONE', error: null });
     expect(sha).toBe(undisturbedSha(plan));

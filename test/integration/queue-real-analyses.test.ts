@@ -7,11 +7,9 @@
  * `frankenscope worker` processes (one thread each); every stored result row
  * of the two warehouses must be equal, and both workers must have done units.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { describe, expect, it } from 'vitest';
+import { useQueueSandbox } from '../helpers/queue-sandbox.js';
 import { resultRows, startServerProcess, type ServerChild } from '../helpers/server-process.js';
 import { startWorkerProcess, type Child } from '../helpers/units/processes.js';
 
@@ -47,29 +45,16 @@ function unitsDoneBy(worker: Child): Map<string, number> {
 }
 
 describe('real analyses through two queue workers store exactly the rows of one process', () => {
-  let dir: string;
-  let redis: TestRedis;
-  const children: Child[] = [];
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'frankenscope-real-queue-'));
-    redis = await startRedis();
-  }, 60_000);
-
-  afterAll(async () => {
-    await Promise.all(children.map((c) => c.kill('SIGTERM')));
-    await redis?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const sandbox = useQueueSandbox('frankenscope-real-queue');
 
   it('zero ablation, characterization, splice score and attention shift: equal rows, units on both workers', async () => {
-    const workers = await Promise.all(['worker-a', 'worker-b'].map((name) => startWorkerProcess(redis.url, { name })));
-    children.push(...workers);
-    const queued = await startServerProcess({ warehouse: join(dir, 'queued.duckdb'), redisUrl: redis.url });
-    children.push(queued);
+    const workers = await Promise.all(['worker-a', 'worker-b'].map((name) => startWorkerProcess(sandbox.redis.url, { name })));
+    sandbox.adopt(...workers);
+    const queued = await startServerProcess({ warehouse: join(sandbox.dir, 'queued.duckdb'), redisUrl: sandbox.redis.url });
+    sandbox.adopt(queued);
     const distributed = await askAll(queued);
-    const local = await startServerProcess({ warehouse: join(dir, 'local.duckdb') });
-    children.push(local);
+    const local = await startServerProcess({ warehouse: join(sandbox.dir, 'local.duckdb') });
+    sandbox.adopt(local);
     const inProcess = await askAll(local);
 
     for (const answers of [distributed, inProcess]) {

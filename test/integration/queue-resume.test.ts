@@ -7,14 +7,12 @@
  * was down are collected, not recomputed.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeUnitResult } from '../../src/engine/units/work-unit.js';
 import { Warehouse } from '../../src/warehouse/index.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { startCoordinatorProcess, startWorkerProcess, type Child } from '../helpers/units/processes.js';
+import { useQueueSandbox } from '../helpers/queue-sandbox.js';
+import { startCoordinatorProcess, startWorkerProcess } from '../helpers/units/processes.js';
 import { sha256, type TestPlanOptions } from '../helpers/units/test-plan.js';
 import { expectedValues } from '../helpers/units/test-unit.js';
 
@@ -46,24 +44,11 @@ interface Opened {
 }
 
 describe('a killed coordinator resumes from its staged units', () => {
-  let dir: string;
-  let redis: TestRedis;
-  const children: Child[] = [];
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'frankenscope-resume-'));
-    redis = await startRedis();
-  });
-
-  afterAll(async () => {
-    await Promise.all(children.map((c) => c.kill()));
-    await redis?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const sandbox = useQueueSandbox('frankenscope-resume', 'SIGKILL');
 
   async function killMidRun(options: { warehouse: string; redisUrl?: string; plan: TestPlanOptions }) {
     const first = startCoordinatorProcess(options);
-    children.push(first);
+    sandbox.adopt(first);
     const { runId } = await first.waitForEvent<{ runId: string }>('started', 60_000);
     await untilDone(options.plan.logFile!, 2);
     // give the coordinator a moment to stage what it got, then kill it the hard way
@@ -79,7 +64,7 @@ describe('a killed coordinator resumes from its staged units', () => {
 
   async function askAgain(options: { warehouse: string; redisUrl?: string; plan: TestPlanOptions }) {
     const second = startCoordinatorProcess(options);
-    children.push(second);
+    sandbox.adopt(second);
     const opened = await second.waitForEvent<Opened>('opened', 60_000);
     const started = await second.waitForEvent<{ runId: string; cached: boolean }>('started', 60_000);
     const settled = await second.waitForEvent<{ status: string; error: string | null; sha256: string }>('settled', 60_000);
@@ -87,8 +72,8 @@ describe('a killed coordinator resumes from its staged units', () => {
   }
 
   it('without a queue: FAILED at start, and asking again computes only the units not staged', async () => {
-    const plan = { units: 6, size: 33, sleepMs: 400, logFile: join(dir, 'local.log') };
-    const options = { warehouse: join(dir, 'local.duckdb'), plan };
+    const plan = { units: 6, size: 33, sleepMs: 400, logFile: join(sandbox.dir, 'local.log') };
+    const options = { warehouse: join(sandbox.dir, 'local.duckdb'), plan };
     const { runId, staged } = await killMidRun(options);
     expect(staged.length).toBeGreaterThanOrEqual(1);
 
@@ -102,10 +87,10 @@ describe('a killed coordinator resumes from its staged units', () => {
   });
 
   it('with the queue: the workers go on while the coordinator is down, and no unit is computed twice', async () => {
-    const worker = await startWorkerProcess(redis.url, { name: 'steady' });
-    children.push(worker);
-    const plan = { units: 6, size: 33, sleepMs: 400, logFile: join(dir, 'queued.log') };
-    const options = { warehouse: join(dir, 'queued.duckdb'), redisUrl: redis.url, plan };
+    const worker = await startWorkerProcess(sandbox.redis.url, { name: 'steady' });
+    sandbox.adopt(worker);
+    const plan = { units: 6, size: 33, sleepMs: 400, logFile: join(sandbox.dir, 'queued.log') };
+    const options = { warehouse: join(sandbox.dir, 'queued.duckdb'), redisUrl: sandbox.redis.url, plan };
     const { runId } = await killMidRun(options);
     // the worker keeps computing queued units while no coordinator listens
     await untilDone(plan.logFile, 4);

@@ -9,12 +9,10 @@
  * and the rows are still an undisturbed run's. Without a queue nothing
  * resumes by itself: the run is FAILED at start and asking again resumes it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Warehouse } from '../../src/warehouse/index.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { useQueueSandbox } from '../helpers/queue-sandbox.js';
 import { resultRows, startServerProcess, type ServerChild } from '../helpers/server-process.js';
 import { startWorkerProcess, type Child } from '../helpers/units/processes.js';
 
@@ -52,16 +50,14 @@ async function stagedCount(server: ServerChild, runId: string): Promise<number> 
 }
 
 describe('a served run interrupted by SIGKILL (server or worker)', () => {
-  let dir: string;
-  let redis: TestRedis;
-  const children: Child[] = [];
+  const sandbox = useQueueSandbox('frankenscope-server-resume');
   let reference: Promise<Record<string, unknown>> | undefined;
 
   /** The rows of the zero-ablation run undisturbed, computed once in a server's own model thread (no queue). */
   function undisturbedRows(): Promise<Record<string, unknown>> {
     reference ??= (async () => {
-      const server = await startServerProcess({ warehouse: join(dir, 'undisturbed.duckdb') });
-      children.push(server);
+      const server = await startServerProcess({ warehouse: join(sandbox.dir, 'undisturbed.duckdb') });
+      sandbox.adopt(server);
       const { localization } = await server.query<{ localization: { run: { id: string } } }>(ZERO_ABLATION);
       expect(await untilDone(server, localization.run.id)).toEqual({ status: 'DONE', error: null });
       const rows = await resultRows(server);
@@ -71,27 +67,20 @@ describe('a served run interrupted by SIGKILL (server or worker)', () => {
     return reference;
   }
 
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'frankenscope-server-resume-'));
-    redis = await startRedis();
-  }, 60_000);
-
-  afterAll(async () => {
-    await Promise.all(children.map((c) => c.kill('SIGTERM')));
-    await redis?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  /** Two queue workers and a server on a new warehouse zero-ablating until two units are staged, then the server SIGKILLed. */
+  async function serverKilledMidRun(workerNames: string[], warehouseName: string): Promise<{ warehouse: string; runId: string; workers: Child[] }> {
+    const workers = sandbox.adopt(...(await Promise.all(workerNames.map((name) => startWorkerProcess(sandbox.redis.url, { name })))));
+    const warehouse = join(sandbox.dir, warehouseName);
+    const [server] = sandbox.adopt(await startServerProcess({ warehouse, redisUrl: sandbox.redis.url }));
+    const { localization } = await server!.query<{ localization: { run: { id: string } } }>(ZERO_ABLATION);
+    const runId = localization.run.id;
+    await until('two staged units', async () => ((await stagedCount(server!, runId)) >= 2 ? true : undefined), 240_000);
+    await server!.kill('SIGKILL');
+    return { warehouse, runId, workers };
+  }
 
   it('kill -9 mid-run, restart without asking: DONE under the same id, staged units not recomputed, rows of an undisturbed run', async () => {
-    const workers = await Promise.all(['worker-a', 'worker-b'].map((name) => startWorkerProcess(redis.url, { name })));
-    children.push(...workers);
-    const warehouse = join(dir, 'killed.duckdb');
-    const first = await startServerProcess({ warehouse, redisUrl: redis.url });
-    children.push(first);
-    const { localization } = await first.query<{ localization: { run: { id: string } } }>(ZERO_ABLATION);
-    const runId = localization.run.id;
-    await until('two staged units', async () => ((await stagedCount(first, runId)) >= 2 ? true : undefined), 240_000);
-    await first.kill('SIGKILL');
+    const { warehouse, runId, workers } = await serverKilledMidRun(['worker-a', 'worker-b'], 'killed.duckdb');
 
     const left = await Warehouse.open(warehouse, { readOnly: true });
     const [interrupted] = await left.getRuns([runId]);
@@ -100,15 +89,15 @@ describe('a served run interrupted by SIGKILL (server or worker)', () => {
     expect(interrupted?.status).toBe('RUNNING');
     expect(stagedBeforeKill.length).toBeGreaterThanOrEqual(2);
 
-    const restarted = await startServerProcess({ warehouse, redisUrl: redis.url });
-    children.push(restarted);
+    const restarted = await startServerProcess({ warehouse, redisUrl: sandbox.redis.url });
+    sandbox.adopt(restarted);
     // FAILED 'interrupted' from the warehouse's open until the replay re-joins it
     await restarted.waitForText(`interrupted run ${runId}: `, 60_000);
     expect(restarted.output()).toContain(`interrupted run ${runId}: resumed`);
     expect(await untilDone(restarted, runId)).toEqual({ status: 'DONE', error: null });
 
     // every worker process of this file, in case one from an earlier test is still taking units
-    const computed = computedUnits(children, runId);
+    const computed = computedUnits(sandbox.children, runId);
     const total = Math.max(...computed.keys()) + 1;
     expect(total).toBeGreaterThan(stagedBeforeKill.length);
     expect([...computed.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i));
@@ -122,11 +111,11 @@ describe('a served run interrupted by SIGKILL (server or worker)', () => {
 
   it('a worker killed with SIGKILL mid-unit: the other worker computes its unit, rows of an undisturbed run', async () => {
     // short locks, so the dead worker's unit moves on within seconds
-    const [steady, victim] = await Promise.all(['steady', 'victim'].map((name) => startWorkerProcess(redis.url, { name, lockMs: 3000, stalledMs: 3000 })));
-    children.push(steady!, victim!);
+    const [steady, victim] = await Promise.all(['steady', 'victim'].map((name) => startWorkerProcess(sandbox.redis.url, { name, lockMs: 3000, stalledMs: 3000 })));
+    sandbox.adopt(steady!, victim!);
     await undisturbedRows();
-    const server = await startServerProcess({ warehouse: join(dir, 'worker-killed.duckdb'), redisUrl: redis.url });
-    children.push(server);
+    const server = await startServerProcess({ warehouse: join(sandbox.dir, 'worker-killed.duckdb'), redisUrl: sandbox.redis.url });
+    sandbox.adopt(server);
     const { localization } = await server.query<{ localization: { run: { id: string } } }>(ZERO_ABLATION);
     const runId = localization.run.id;
     await victim!.waitForText(`of run ${runId}: started`, 240_000);
@@ -144,16 +133,16 @@ describe('a served run interrupted by SIGKILL (server or worker)', () => {
   }, 600_000);
 
   it('without a queue: FAILED at start, not replayed, and asking again resumes the same run', async () => {
-    const warehouse = join(dir, 'no-queue.duckdb');
+    const warehouse = join(sandbox.dir, 'no-queue.duckdb');
     const first = await startServerProcess({ warehouse });
-    children.push(first);
+    sandbox.adopt(first);
     const { localization } = await first.query<{ localization: { run: { id: string } } }>(ZERO_ABLATION);
     const runId = localization.run.id;
     await until('two staged units', async () => ((await stagedCount(first, runId)) >= 2 ? true : undefined), 240_000);
     await first.kill('SIGKILL');
 
     const restarted = await startServerProcess({ warehouse });
-    children.push(restarted);
+    sandbox.adopt(restarted);
     // a replay would have re-joined the run within a moment of listening
     await new Promise((r) => setTimeout(r, 3000));
     const { run } = await restarted.query<{ run: { status: string; error: string | null } }>(`query($id: ID!) { run(id: $id) { status error } }`, { id: runId });
@@ -168,32 +157,24 @@ describe('a served run interrupted by SIGKILL (server or worker)', () => {
   }, 600_000);
 
   it('Redis down at the restart: the replay waits for it and resumes the run once Redis is back, empty', async () => {
-    const workers = await Promise.all(['after-1', 'after-2'].map((name) => startWorkerProcess(redis.url, { name })));
-    children.push(...workers);
-    const warehouse = join(dir, 'redis-down.duckdb');
-    const first = await startServerProcess({ warehouse, redisUrl: redis.url });
-    children.push(first);
-    const { localization } = await first.query<{ localization: { run: { id: string } } }>(ZERO_ABLATION);
-    const runId = localization.run.id;
-    await until('two staged units', async () => ((await stagedCount(first, runId)) >= 2 ? true : undefined), 240_000);
-    await first.kill('SIGKILL');
-    await redis.kill();
+    const { warehouse, runId, workers } = await serverKilledMidRun(['after-1', 'after-2'], 'redis-down.duckdb');
+    await sandbox.redis.kill();
     const left = await Warehouse.open(warehouse, { readOnly: true });
     const stagedBeforeKill = (await left.stagedUnits(runId)).map((u) => u.unitIndex);
     left.closeSync();
 
-    const restarted = await startServerProcess({ warehouse, redisUrl: redis.url });
-    children.push(restarted);
+    const restarted = await startServerProcess({ warehouse, redisUrl: sandbox.redis.url });
+    sandbox.adopt(restarted);
     await restarted.waitForText(`interrupted run ${runId} waits for the queue`, 60_000);
     // the server answers while the replay waits
     const { run: waiting } = await restarted.query<{ run: { status: string; error: string | null } }>(`query($id: ID!) { run(id: $id) { status error } }`, { id: runId });
     expect(waiting).toEqual({ status: 'FAILED', error: 'interrupted: server stopped' });
-    await redis.restart();
+    await sandbox.redis.restart();
     await restarted.waitForText(`interrupted run ${runId}: `, 60_000);
     expect(restarted.output()).toContain(`interrupted run ${runId}: resumed`);
     expect(await untilDone(restarted, runId)).toEqual({ status: 'DONE', error: null });
     // every worker process of this file, in case one from an earlier test is still taking units
-    const computed = computedUnits(children, runId);
+    const computed = computedUnits(sandbox.children, runId);
     for (const index of stagedBeforeKill) expect({ index, times: computed.get(index) }).toEqual({ index, times: 1 });
     expect(await resultRows(restarted)).toEqual(await undisturbedRows());
     await Promise.all([restarted, ...workers].map((c) => c.kill('SIGTERM')));
