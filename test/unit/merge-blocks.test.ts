@@ -11,7 +11,7 @@ import { MergedWeights } from '../../src/engine/merge/merged-weights.js';
 import { magnitudeTrim } from '../../src/engine/merge/methods.js';
 import type { MergeOperation } from '../../src/engine/merge/recipe.js';
 import { MemoryWeights } from '../../src/engine/runtime/weights.js';
-import { sameBits } from './engine-fixtures.js';
+import { bitwiseEqual } from './engine-fixtures.js';
 
 const N = 4;
 const trio = generateTinyTrio({ numLayers: N });
@@ -49,7 +49,7 @@ describe('composing in blocks', () => {
       const whole = variant(operation, 'whole');
       const blocks = variant(operation, 'blocks');
       const differing: string[] = [];
-      for (const name of names) if (!sameBits(await blocks.getFloat32(name), await whole.getFloat32(name))) differing.push(name);
+      for (const name of names) if (!bitwiseEqual(await blocks.getFloat32(name), await whole.getFloat32(name))) differing.push(name);
       expect(differing).toEqual([]);
       const wholeEmbed = await whole.getFloat32(embed);
       const H = trio.sft.modelConfig.hiddenSize;
@@ -57,11 +57,11 @@ describe('composing in blocks', () => {
       // rows inside one block, across blocks, the last one; asked of a fresh variant and of one that composed before
       for (const v of [variant(operation, 'blocks'), blocks]) {
         for (const [start, count] of [[0, 1], [7, 3], [V - 1, 1], [1, V - 1]] as const) {
-          expect(sameBits(await v.getFloat32Rows(embed, start, count), wholeEmbed.subarray(start * H, (start + count) * H))).toBe(true);
+          expect(bitwiseEqual(await v.getFloat32Rows(embed, start, count), wholeEmbed.subarray(start * H, (start + count) * H))).toBe(true);
         }
       }
       // the composition changed something, so the equalities above could fail
-      expect(sameBits(wholeEmbed, await models.in.getFloat32(embed))).toBe(false);
+      expect(bitwiseEqual(wholeEmbed, await models.in.getFloat32(embed))).toBe(false);
     });
   }
 
@@ -80,8 +80,8 @@ describe('composing in blocks', () => {
     const shape = new Map([['w', [V, H] as readonly number[]]]);
     const blocks = MergedWeights.create({ recipe: { base: 'in', donors: ['rl'], operations: [op] }, models: pair, shapes: new Map([['in', shape], ['rl', shape]]), composeInBlocksAbove: 0, composeBlockElements: 15 });
     const expected = magnitudeTrim(tuned, 0.37);
-    expect(sameBits(await blocks.getFloat32('w'), expected)).toBe(true);
-    expect(sameBits(await blocks.getFloat32Rows('w', 13, 9), expected.subarray(13 * H, 22 * H))).toBe(true);
+    expect(bitwiseEqual(await blocks.getFloat32('w'), expected)).toBe(true);
+    expect(bitwiseEqual(await blocks.getFloat32Rows('w', 13, 9), expected.subarray(13 * H, 22 * H))).toBe(true);
     // floor(0.37 * 200) = 74 kept: all 66 of magnitude 2 and the first 8 of magnitude 1
     expect(expected.reduce((n, x) => n + (x !== 0 ? 1 : 0), 0)).toBe(74);
     const ones = [...expected.keys()].filter((i) => Math.abs(tuned[i]!) === 1);

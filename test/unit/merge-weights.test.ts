@@ -17,7 +17,7 @@ import type { MergeOperation, MergeRecipe } from '../../src/engine/merge/recipe.
 import { SessionPool } from '../../src/engine/runtime/ort-sessions.js';
 import { HookedRunner } from '../../src/engine/runtime/runner.js';
 import { CheckpointWeights, MemoryWeights, type WeightSource } from '../../src/engine/runtime/weights.js';
-import { imagePrompt, sameBits } from './engine-fixtures.js';
+import { bitwiseEqual, imagePrompt } from './engine-fixtures.js';
 
 const N = 6;
 const trio = generateTinyTrio({ numLayers: N });
@@ -34,7 +34,7 @@ function merged(operations: MergeOperation[], extra: Partial<MergeRecipe> = {}):
 
 async function expectTensors(w: WeightSource, expected: (name: string) => Float32Array, which = names): Promise<void> {
   for (const name of which) {
-    if (!sameBits(await w.getFloat32(name), expected(name))) throw new Error(`tensor ${name} differs`);
+    if (!bitwiseEqual(await w.getFloat32(name), expected(name))) throw new Error(`tensor ${name} differs`);
   }
 }
 
@@ -42,7 +42,7 @@ const of = (m: TinyModel) => (name: string): Float32Array => m.tensors.get(name)
 
 describe('identities of the merge operations (bitwise)', () => {
   it('the trio differs where the identities below could fail', () => {
-    const rlOnly = llm.filter((n) => !sameBits(of(trio.sft)(n), of(trio.rl)(n)));
+    const rlOnly = llm.filter((n) => !bitwiseEqual(of(trio.sft)(n), of(trio.rl)(n)));
     expect(new Set(rlOnly.map(layerOf))).toEqual(new Set(trio.rlLayers));
     expect(trio.rlLayers.length).toBeGreaterThan(0);
   });
@@ -96,7 +96,7 @@ describe('identities of the merge operations (bitwise)', () => {
     const ops = { base: 'base0', layers: { from: 0, to: N } } as const;
     const ta = merged([{ op: 'task_arithmetic', ...ops, models: [{ model: 'rl', weight: 0.7 }] }]);
     const taTensors = new Map(await Promise.all(llm.map(async (n) => [n, await ta.getFloat32(n)] as const)));
-    expect(llm.every((n) => !sameBits(taTensors.get(n)!, of(trio.base)(n)))).toBe(true);
+    expect(llm.every((n) => !bitwiseEqual(taTensors.get(n)!, of(trio.base)(n)))).toBe(true);
     const same = (w: WeightSource): Promise<void> => expectTensors(w, (n) => taTensors.get(n) ?? of(trio.sft)(n));
     await same(merged([{ op: 'ties', ...ops, models: [{ model: 'rl', weight: 0.7, density: 1 }], normalize: false }]));
     await same(merged([{ op: 'dare_linear', ...ops, models: [{ model: 'rl', weight: 0.7, density: 1 }] }]));
@@ -111,8 +111,8 @@ describe('identities of the merge operations (bitwise)', () => {
     const op = (seed: number): MergedWeights => merged([{ op: 'dare_linear', base: 'base0', models: [{ model: 'rl', weight: 1, density: 0.5 }], layers: { from: 0, to: N } }], { seed });
     const name = 'model.layers.3.mlp.up_proj.weight';
     const a = await op(1).getFloat32(name);
-    expect(sameBits(a, await op(1).getFloat32(name))).toBe(true);
-    expect(sameBits(a, await op(2).getFloat32(name))).toBe(false);
+    expect(bitwiseEqual(a, await op(1).getFloat32(name))).toBe(true);
+    expect(bitwiseEqual(a, await op(2).getFloat32(name))).toBe(false);
     const base = of(trio.base)(name);
     const rl = of(trio.rl)(name);
     let kept = 0;
@@ -180,8 +180,8 @@ describe('runner and export', () => {
 
   it("a splice of every layer from RL gives RL's logits exactly; a late splice changes them", async () => {
     const rl = await logits(models.rl);
-    expect(sameBits(await logits(merged([{ op: 'splice', model: 'rl', layers: { from: 0, to: N } }])), rl)).toBe(true);
-    expect(sameBits(await logits(models.in), rl)).toBe(false);
+    expect(bitwiseEqual(await logits(merged([{ op: 'splice', model: 'rl', layers: { from: 0, to: N } }])), rl)).toBe(true);
+    expect(bitwiseEqual(await logits(models.in), rl)).toBe(false);
   });
 
   it('an F32 export equals the zero-copy variant bit for bit (tensors and logits), sharded or not', async () => {
@@ -207,8 +207,8 @@ describe('runner and export', () => {
         const exported = await CheckpointWeights.open(out);
         try {
           expect([...exported.tensorNames].sort()).toEqual([...variant.tensorNames].sort());
-          for (const n of names) expect(sameBits(await exported.getFloat32(n), await variant.getFloat32(n))).toBe(true);
-          expect(sameBits(await logits(exported), zeroCopy)).toBe(true);
+          for (const n of names) expect(bitwiseEqual(await exported.getFloat32(n), await variant.getFloat32(n))).toBe(true);
+          expect(bitwiseEqual(await logits(exported), zeroCopy)).toBe(true);
         } finally {
           await exported.close();
         }
@@ -220,7 +220,7 @@ describe('runner and export', () => {
       try {
         for (const n of llm.filter((x) => layerOf(x) >= 2)) {
           const v = await variant.getFloat32(n);
-          expect(sameBits(await exported.getFloat32(n), toFloat32(fromFloat32(v, 'BF16'), 'BF16'))).toBe(true);
+          expect(bitwiseEqual(await exported.getFloat32(n), toFloat32(fromFloat32(v, 'BF16'), 'BF16'))).toBe(true);
         }
       } finally {
         await exported.close();

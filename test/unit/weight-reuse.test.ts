@@ -17,7 +17,7 @@ import type { SessionPool } from '../../src/engine/runtime/ort-sessions.js';
 import { HookedRunner } from '../../src/engine/runtime/runner.js';
 import { WeightCache } from '../../src/engine/runtime/weight-cache.js';
 import { CheckpointWeights, MemoryWeights, type WeightSource } from '../../src/engine/runtime/weights.js';
-import { sameBits, testPool } from './engine-fixtures.js';
+import { bitwiseEqual, testPool } from './engine-fixtures.js';
 
 /** Big enough to be pooled (1 MB and up). */
 const N = 1 << 19;
@@ -156,7 +156,7 @@ describe('a model under a budget smaller than it', () => {
       // two or three of the four decoder layers (3.4 MB widened each) fit: some stay, the others are read into reused memory
       const small = await outputs(source, new WeightCache(9e6));
       expect(float32PoolStats().reuses - before).toBeGreaterThan(20);
-      expect(small.logits.map((l, pass) => sameBits(l, whole.logits[pass]!))).toEqual([true, true, true]);
+      expect(small.logits.map((l, pass) => bitwiseEqual(l, whole.logits[pass]!))).toEqual([true, true, true]);
       expect(small.tokens).toEqual(whole.tokens);
     } finally {
       await source.close();
