@@ -15,7 +15,7 @@ import type { UnitInput, UnitPlan } from '../units/work-unit.js';
 import { proportionRows, ratioOfSumsRows, type Tagged } from './effects.js';
 import { AnalysisInputError, chunks } from './prepare.js';
 import type { AnalysisOptions, AnalysisResult, ExampleOutcome, LayerEffect, ResolvedExample } from './types.js';
-import { cutCells, exampleRanges, layerGroups, planCells, DEFAULT_CUT, type UnitCut, perExample, requireLayers, resultAt } from './unit-cut.js';
+import { cellInput, cutCells, exampleRanges, layerGroups, planCells, DEFAULT_CUT, type UnitCut, perExample, requireLayers, resultAt } from './unit-cut.js';
 
 export interface ActivationPatchingInput {
   targetDir: string;
@@ -103,7 +103,7 @@ export function planActivationPatching(input: ActivationPatchingInput, files: re
     { module: import.meta.url, exportName: 'activationPatchingUnit' },
     cells,
     files,
-    (cell): ActivationPatchingInput => ({ ...input, examples: input.examples.slice(cell.range.start, cell.range.end), options: { ...input.options, layers: cell.layers! } }),
+    (cell) => cellInput(input, cell),
     (results) => combineActivationPatching(input, results, cut),
   );
 }

@@ -14,7 +14,7 @@ import type { UnitInput, UnitPlan } from '../units/work-unit.js';
 import { meanRows, type Tagged } from './effects.js';
 import { AnalysisInputError, chunks } from './prepare.js';
 import type { AnalysisOptions, AnalysisResult, ExampleOutcome, ResolvedExample } from './types.js';
-import { cutCells, exampleRanges, planCells, DEFAULT_CUT, type UnitCut, perExample, requireLayers, resultAt } from './unit-cut.js';
+import { cellInput, cutCells, exampleRanges, planCells, DEFAULT_CUT, type UnitCut, perExample, requireLayers, resultAt } from './unit-cut.js';
 
 export interface AttentionShiftInput {
   modelDirA: string;
@@ -93,7 +93,7 @@ export function planAttentionShift(input: AttentionShiftInput, files: readonly U
     { module: import.meta.url, exportName: 'attentionShiftUnit' },
     cells,
     files,
-    (cell): AttentionShiftInput => ({ ...whole, examples: whole.examples.slice(cell.range.start, cell.range.end) }),
+    (cell) => cellInput(whole, cell),
     (results) => combineAttentionShift(whole, results, cut),
   );
 }

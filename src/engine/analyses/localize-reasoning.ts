@@ -14,7 +14,7 @@ import { checkLayers, judge, openModel, ProgressCounter } from './common.js';
 import { pairedDifferenceRows, proportionRows, type Tagged } from './effects.js';
 import { chunks } from './prepare.js';
 import type { AnalysisOptions, AnalysisResult, ExampleOutcome, ResolvedExample } from './types.js';
-import { cutCells, exampleRanges, layerGroups, planCells, DEFAULT_CUT, type UnitCut, perExample, requireLayers, resultAt } from './unit-cut.js';
+import { cellInput, cutCells, exampleRanges, layerGroups, planCells, DEFAULT_CUT, type UnitCut, perExample, requireLayers, resultAt } from './unit-cut.js';
 
 export interface LocalizeReasoningInput {
   modelDir: string;
@@ -87,7 +87,7 @@ export function planLocalizeReasoning(input: LocalizeReasoningInput, files: read
     { module: import.meta.url, exportName: 'localizeReasoningUnit' },
     cells,
     files,
-    (cell): LocalizeReasoningInput => ({ modelDir: input.modelDir, examples: input.examples.slice(cell.range.start, cell.range.end), options: { ...input.options, layers: cell.layers! } }),
+    (cell) => cellInput(input, cell),
     (results) => combineLocalizeReasoning(input, results, cut),
   );
 }

@@ -15,7 +15,7 @@ import { checkLayers, judge, openModel, ProgressCounter } from './common.js';
 import { proportionRows, type Tagged } from './effects.js';
 import { AnalysisInputError, chunks } from './prepare.js';
 import type { AnalysisOptions, AnalysisResult, ExampleOutcome, ResolvedExample } from './types.js';
-import { cutCells, exampleRanges, layerGroups, planCells, DEFAULT_CUT, type UnitCut, perExample, requireLayers, resultAt } from './unit-cut.js';
+import { cellInput, cutCells, exampleRanges, layerGroups, planCells, DEFAULT_CUT, type UnitCut, perExample, requireLayers, resultAt } from './unit-cut.js';
 
 export interface LocalizeVisionInput {
   modelDir: string;
@@ -114,7 +114,7 @@ export function planLocalizeVision(input: LocalizeVisionInput, files: readonly U
     { module: import.meta.url, exportName: 'localizeVisionUnit' },
     cells,
     files,
-    (cell): LocalizeVisionInput => ({ modelDir: whole.modelDir, examples: whole.examples.slice(cell.range.start, cell.range.end), options: { ...whole.options, layers: cell.layers! } }),
+    (cell) => cellInput(whole, cell),
     (results) => combineLocalizeVision(whole, results, cut),
   );
 }

@@ -20,7 +20,7 @@ import type { UnitInput, UnitPlan } from '../units/work-unit.js';
 import { proportionRows, type Tagged } from './effects.js';
 import { AnalysisInputError, chunks, InputBuilder, type ImageChoice } from './prepare.js';
 import type { AnalysisOptions, AnalysisResult, ExampleOutcome, LayerEffect, ResolvedExample } from './types.js';
-import { cutCells, exampleRanges, planCells, DEFAULT_CUT, type UnitCut, perExample, resultAt } from './unit-cut.js';
+import { cellInput, cutCells, exampleRanges, planCells, DEFAULT_CUT, type UnitCut, perExample, resultAt } from './unit-cut.js';
 
 export type Setting = 'perception' | 'alignment' | 'reasoning';
 
@@ -123,7 +123,7 @@ export function planScoreVariant(input: ScoreVariantInput, files: readonly UnitI
     { module: import.meta.url, exportName: 'scoreVariantUnit' },
     cells,
     files,
-    (cell): ScoreVariantInput => ({ ...input, examples: input.examples.slice(cell.range.start, cell.range.end) }),
+    (cell) => cellInput(input, cell),
     (results) => combineScoreVariant(input, results, cut),
   );
 }

@@ -86,6 +86,12 @@ export interface UnitFunction {
   exportName: string;
 }
 
+/** The input of one unit: the cell's examples and, when the cell has a layer group, those layers. */
+export function cellInput<I extends { examples: readonly unknown[]; options: { layers: number[] } }>(input: I, cell: UnitCell): I {
+  const examples = input.examples.slice(cell.range.start, cell.range.end);
+  return cell.layers ? { ...input, examples, options: { ...input.options, layers: cell.layers } } : { ...input, examples };
+}
+
 /** The plan of a cut: one unit per cell, with the same file inputs on each. */
 export function planCells<R, I>(
   fn: UnitFunction,
